@@ -1,0 +1,64 @@
+"""CTC decoding of per-frame log-probabilities into text, confidences and positions."""
+from __future__ import annotations
+
+import numpy as np
+
+from scriptio.text.codec import BLANK, Alphabet
+from scriptio.types import CharSpan, LineResult, WordResult
+
+
+def greedy_path(logprobs: np.ndarray) -> np.ndarray:
+    """Best class per frame; logprobs is (T, C) for one line."""
+    return logprobs.argmax(axis=1)
+
+
+def decode_greedy(logprobs: np.ndarray, alphabet: Alphabet, frame_width: float = 1.0) -> LineResult:
+    """Best-path decoding: collapse repeats, drop blanks.
+
+    A character's confidence is its best frame's posterior; its x range spans the frames that
+    emitted it, times `frame_width` (the network's horizontal downsampling in input pixels).
+    """
+    if logprobs.shape[0] == 0:
+        return LineResult(text="", confidence=1.0)
+    path = greedy_path(logprobs)
+    probs = np.exp(logprobs[np.arange(len(path)), path])
+    spans: list[CharSpan] = []
+    previous = BLANK
+    for t, label in enumerate(path):
+        label = int(label)
+        if label != BLANK and label == previous:
+            span = spans[-1]
+            span.confidence = max(span.confidence, float(probs[t]))
+            span.x1 = (t + 1) * frame_width
+        elif label != BLANK:
+            spans.append(CharSpan(alphabet.chars[label - 1], float(probs[t]), t * frame_width,
+                                  (t + 1) * frame_width))
+        previous = label
+    return build_result(spans)
+
+
+def build_result(spans: list[CharSpan]) -> LineResult:
+    """Assemble text, word boxes and confidences from character spans."""
+    text = "".join(span.char for span in spans)
+    words: list[WordResult] = []
+    current: list[CharSpan] = []
+    for span in spans + [CharSpan(" ", 1.0, 0.0, 0.0)]:
+        if span.char == " ":
+            if current:
+                words.append(WordResult("".join(s.char for s in current),
+                                        float(min(s.confidence for s in current)),
+                                        current[0].x0, current[-1].x1))
+            current = []
+        else:
+            current.append(span)
+    confidence = float(np.mean([s.confidence for s in spans])) if spans else 1.0
+    return LineResult(text=text.strip(), confidence=confidence, chars=spans, words=words)
+
+
+def ctc(logprobs: np.ndarray, alphabet: Alphabet, *, beam: int = 1, lm=None, lexicon=None,
+        lm_weight: float = 0.0, word_bonus: float = 0.0, frame_width: float = 1.0
+        ) -> list[LineResult]:
+    """The decoder contract: n-best hypotheses for one line. beam=1 without LM is greedy."""
+    if beam <= 1 and lm is None and lexicon is None:
+        return [decode_greedy(logprobs, alphabet, frame_width)]
+    raise NotImplementedError("beam search and language models arrive with issue 4")

@@ -1,0 +1,109 @@
+"""The one line-normalization pipeline that training and inference both call.
+
+`extract_line` turns a line image (or a page plus the line's polygon) into the fixed-height,
+ink-dark-on-white image every recognizer consumes. The steps a model was trained with are
+stored in its metadata, so reading applies exactly the same ones.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from scriptio.image.enhance import paper_level, stretch_contrast
+from scriptio.types import Point
+
+DEFAULT_STEPS: tuple[str, ...] = ("mask", "contrast", "trim", "resize")
+KNOWN_STEPS = {"mask", "contrast", "deskew", "slant", "trim", "resize", "core_resize"}
+
+
+def crop_to_polygon(image: np.ndarray, polygon: Sequence[Point] | None,
+                    baseline: Sequence[Point] | None = None, pad: int = 2
+                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Cut the polygon's bounding box out of `image`; return crop and shifted geometry."""
+    if not polygon or len(polygon) < 3:
+        return image, None, None if baseline is None else np.asarray(baseline, np.float32)
+    points = np.asarray(polygon, dtype=np.float32)
+    height, width = image.shape[:2]
+    x0 = int(max(0, np.floor(points[:, 0].min()) - pad))
+    y0 = int(max(0, np.floor(points[:, 1].min()) - pad))
+    x1 = int(min(width, np.ceil(points[:, 0].max()) + pad + 1))
+    y1 = int(min(height, np.ceil(points[:, 1].max()) + pad + 1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return image, None, None
+    shift = np.array([x0, y0], dtype=np.float32)
+    shifted_baseline = None if not baseline else np.asarray(baseline, np.float32) - shift
+    return image[y0:y1, x0:x1], points - shift, shifted_baseline
+
+
+def mask_polygon(gray: np.ndarray, polygon: np.ndarray | None) -> np.ndarray:
+    """Paint everything outside the polygon with the paper colour (removes neighbours' strokes)."""
+    if polygon is None or len(polygon) < 3:
+        return gray
+    mask = np.zeros(gray.shape, dtype=np.uint8)
+    cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+    cv2.dilate(mask, np.ones((3, 3), np.uint8), dst=mask)
+    inside = gray[mask > 0]
+    if inside.size == 0:
+        return gray
+    fill = paper_level(inside)
+    out = gray.copy()
+    out[mask == 0] = fill
+    return out
+
+
+def trim_margins(gray: np.ndarray, pad: int = 4, ink_threshold: int = 128) -> np.ndarray:
+    """Drop blank columns at both ends so that lines start and end at the ink."""
+    ink_columns = np.flatnonzero((gray < ink_threshold).any(axis=0))
+    if ink_columns.size == 0:
+        return gray
+    x0 = max(0, int(ink_columns[0]) - pad)
+    x1 = min(gray.shape[1], int(ink_columns[-1]) + pad + 1)
+    return gray[:, x0:x1]
+
+
+def resize_to_height(gray: np.ndarray, height: int, max_width: int = 4000) -> np.ndarray:
+    """Scale uniformly to `height` rows, keeping the aspect ratio (at least 1 column)."""
+    h, w = gray.shape
+    width = int(round(w * height / max(h, 1)))
+    width = max(1, min(width, max_width))
+    interpolation = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    return cv2.resize(gray, (width, height), interpolation=interpolation)
+
+
+def extract_line(image: np.ndarray, polygon: Sequence[Point] | None = None,
+                 baseline: Sequence[Point] | None = None, height: int = 48,
+                 steps: Sequence[str] = DEFAULT_STEPS) -> np.ndarray:
+    """Normalize one line: crop + mask by polygon, enhance, optionally deskew/deslant, scale.
+
+    `image` is a grayscale page or line image; `polygon`/`baseline` are in its coordinates.
+    """
+    unknown = set(steps) - KNOWN_STEPS
+    if unknown:
+        raise ValueError(f"unknown normalization steps {sorted(unknown)}; known: {sorted(KNOWN_STEPS)}")
+    gray, local_polygon, local_baseline = crop_to_polygon(image, polygon, baseline)
+    for step in steps:
+        if step == "mask":
+            gray = mask_polygon(gray, local_polygon)
+        elif step == "contrast":
+            gray = stretch_contrast(gray)
+        elif step == "deskew":
+            from scriptio.image.geometry import deskew
+
+            gray = deskew(gray, local_baseline)
+        elif step == "slant":
+            from scriptio.image.geometry import correct_slant
+
+            gray = correct_slant(gray)
+        elif step == "trim":
+            gray = trim_margins(gray)
+        elif step == "resize":
+            gray = resize_to_height(gray, height)
+        elif step == "core_resize":
+            from scriptio.image.geometry import normalize_height
+
+            gray = normalize_height(gray, height)
+    if gray.shape[0] != height:
+        gray = resize_to_height(gray, height)
+    return gray

@@ -1,0 +1,55 @@
+"""Plain data shared by every layer: geometry, text and confidences."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Point = tuple[float, float]
+
+
+@dataclass
+class LineRecord:
+    """One text line to read or train on.
+
+    `image_path` is either a line image (polygon, if any, in its own coordinates) or a whole
+    page (PAGE/ALTO input), in which case `polygon` locates the line on it.
+    """
+
+    id: str
+    image_path: Path
+    text: str | None = None
+    polygon: list[Point] | None = None
+    baseline: list[Point] | None = None
+    dataset: str = ""
+    split: str | None = None
+    page: str | None = None
+    region: int | None = None
+    order: int = 0
+
+
+@dataclass
+class CharSpan:
+    """A recognized character with its confidence and horizontal extent on the line image."""
+
+    char: str
+    confidence: float
+    x0: float
+    x1: float
+
+
+@dataclass
+class WordResult:
+    text: str
+    confidence: float
+    x0: float
+    x1: float
+
+
+@dataclass
+class LineResult:
+    """What every recognizer returns for one line."""
+
+    text: str
+    confidence: float
+    chars: list[CharSpan] = field(default_factory=list)
+    words: list[WordResult] = field(default_factory=list)
