@@ -1,0 +1,96 @@
+"""The facade the command line (and later the server) calls: load a model, read lines."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from scriptio.errors import InputError, ScriptioError
+from scriptio.image.io import is_image_path, load_gray
+from scriptio.types import LineRecord, LineResult
+
+
+@dataclass
+class LineOutcome:
+    """The result of reading one input line: a result, or the error that prevented it."""
+
+    record: LineRecord
+    result: LineResult | None = None
+    error: str | None = None
+    original: np.ndarray | None = None
+    normalized: np.ndarray | None = None
+
+
+def load_model(name_or_path: str | Path | None = None, threads: int | None = None):
+    from scriptio.models.recognizer import load_recognizer
+
+    return load_recognizer(name_or_path, threads=threads)
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[LineRecord | InputError]:
+    """Images, folders of images, manifests and PAGE/ALTO files → line records (or errors)."""
+    from scriptio.data.sources import read_records
+
+    for raw in inputs:
+        path = Path(raw)
+        try:
+            if path.is_dir() and not (path / "lines.jsonl").exists():
+                images = sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
+                if not images:
+                    raise InputError(path, "folder holds no images", "give image files or a folder of PNG/JPEG/TIFF")
+                for image in images:
+                    yield LineRecord(id=image.stem, image_path=image, dataset=path.name)
+            elif path.is_file() and is_image_path(path):
+                yield LineRecord(id=path.stem, image_path=path, dataset=path.parent.name)
+            elif not path.exists():
+                raise InputError(path, "no such file or folder", "check the path")
+            elif path.suffix.lower() in (".jsonl", ".xml") or path.is_dir():
+                yield from read_records(path)
+            else:
+                raise InputError(path, "not an image", "give a PNG, JPEG or TIFF file, a folder, a PAGE/ALTO file or a JSONL manifest")
+        except ScriptioError as error:
+            if isinstance(error, InputError):
+                yield error
+            else:
+                yield InputError(path, str(error))
+
+
+def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_images: bool = False,
+               beam: int = 1, on_progress: Callable[[int], None] | None = None) -> Iterator[LineOutcome]:
+    """Load, normalize and recognize line records chunk by chunk, in input order.
+
+    A line that cannot be loaded yields an outcome with `error` set; the others are still read.
+    """
+    page_cache: dict[str, np.ndarray] = {}
+    for start in range(0, len(records), chunk):
+        outcomes: list[LineOutcome] = []
+        for record in records[start:start + chunk]:
+            outcome = LineOutcome(record)
+            try:
+                key = str(record.image_path)
+                if key not in page_cache:
+                    page_cache.clear()
+                    page_cache[key] = load_gray(record.image_path)
+                image = page_cache[key]
+                normalized = recognizer.normalize(image, record.polygon, record.baseline)
+                if normalized.shape[1] < 2 or (normalized < 128).sum() == 0 and normalized.shape[1] < 4:
+                    raise InputError(record.image_path, "line image holds no ink")
+                outcome.normalized = normalized
+                if keep_images:
+                    outcome.original = image
+            except ScriptioError as error:
+                outcome.error = str(error)
+            outcomes.append(outcome)
+        good = [o for o in outcomes if o.error is None]
+        if good:
+            results = recognizer.recognize([o.normalized for o in good], beam=beam)
+            for outcome, result in zip(good, results):
+                outcome.result = result
+        for outcome in outcomes:
+            if not keep_images:
+                outcome.normalized = None
+            if on_progress:
+                on_progress(1)
+            yield outcome

@@ -1,0 +1,144 @@
+"""The `scriptio` command line: thin verbs that parse, call the API and print.
+
+Expected failures (bad files, wrong model) print one line naming the file and the fix, never a
+traceback; a run over many inputs reads every good one and exits non-zero at the end if any
+input failed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scriptio.errors import ScriptioError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Read handwriting: images of lines or pages in, text out.")
+synth_app = typer.Typer(no_args_is_help=True, help="Render synthetic handwriting datasets.")
+app.add_typer(synth_app, name="synth")
+
+
+class Level(str, Enum):
+    line = "line"
+    page = "page"
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def report(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+@app.command()
+def read(
+    inputs: list[Path] = typer.Argument(..., help="images, folders of images, PAGE/ALTO files or JSONL manifests"),
+    level: Level = typer.Option(Level.line, help="'line': each image is one text line"),
+    model: Optional[str] = typer.Option(None, help="model file or bundled model name (default: the bundled model)"),
+    output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.txt for each input name.ext"),
+    debug_dir: Optional[Path] = typer.Option(None, help="write each line before and after normalization as PNGs"),
+    beam: int = typer.Option(1, help="beam width (1 = greedy)"),
+    threads: int = typer.Option(2, help="CPU threads for the network"),
+) -> None:
+    """Read handwritten text lines."""
+    if level is Level.page:
+        fail("page-level reading (layout analysis) is not available yet; use --level line on line images")
+    from scriptio.cli_read import run_read
+
+    try:
+        failures = run_read(inputs, model, output_dir, debug_dir, beam, threads)
+    except ScriptioError as error:
+        fail(str(error))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def evaluate(
+    data: list[str] = typer.Argument(..., help="datasets: folder, PAGE/ALTO, JSONL (path.jsonl:val for a split)"),
+    model: Optional[str] = typer.Option(None, help="model file (default: the bundled model)"),
+    threads: int = typer.Option(2),
+) -> None:
+    """Print CER and WER per dataset."""
+    from scriptio.cli_eval import run_eval
+
+    try:
+        run_eval(data, model, threads)
+    except ScriptioError as error:
+        fail(str(error))
+
+
+@app.command()
+def train(
+    data: list[str] = typer.Argument(..., help="training datasets (path.jsonl:train for a split)"),
+    val: list[str] = typer.Option([], help="validation datasets (repeatable)"),
+    out: Path = typer.Option(Path("runs/model"), help="folder for checkpoints and best.safetensors"),
+    arch: str = typer.Option("crnn", help="architecture (crnn)"),
+    height: int = typer.Option(48, help="line height in pixels"),
+    hidden: int = typer.Option(192, help="LSTM units per direction"),
+    layers: int = typer.Option(3, help="BLSTM layers"),
+    optimizer: str = typer.Option("adam", help="adam, adamw, sgd, rmsprop or adagrad"),
+    lr: float = typer.Option(1e-3), weight_decay: float = typer.Option(0.0),
+    schedule: str = typer.Option("cosine", help="constant, cosine, linear or step"),
+    warmup: int = typer.Option(300, help="warm-up steps"),
+    epochs: int = typer.Option(50), minutes: Optional[float] = typer.Option(None, help="wall-time budget"),
+    batch_size: int = typer.Option(16), dropout: float = typer.Option(0.25),
+    patience: int = typer.Option(8, help="early stopping patience in epochs"),
+    curriculum: int = typer.Option(0, help="epochs of short-lines-first curriculum"),
+    augment: bool = typer.Option(True), seed: int = typer.Option(0),
+    weight: list[float] = typer.Option([], help="sampling weight per DATA, in order"),
+    resume: bool = typer.Option(False, help="continue from OUT/checkpoint.pt"),
+    threads: int = typer.Option(2), device: str = typer.Option("cpu"),
+) -> None:
+    """Train a line recognizer."""
+    from scriptio.cli_train import run_train
+
+    try:
+        run_train(**locals())
+    except ScriptioError as error:
+        fail(str(error))
+
+
+@synth_app.command("lines")
+def synth_lines(
+    out: Path = typer.Option(..., help="output folder (image + .gt.txt pairs)"),
+    text: Path = typer.Option(..., help="running text, one paragraph per line"),
+    fonts: Optional[Path] = typer.Option(None, help="folder of handwriting fonts"),
+    count: int = typer.Option(1000), height: int = typer.Option(64), seed: int = typer.Option(0),
+) -> None:
+    """Render synthetic handwritten lines with fonts and augmentation."""
+    from scriptio.data.synth import write_synth_dataset
+
+    try:
+        written = write_synth_dataset(out, fonts, text, count, seed=seed, height=height)
+    except ScriptioError as error:
+        fail(str(error))
+    typer.echo(f"wrote {written} lines to {out}")
+
+
+@app.command()
+def sample(out: Path = typer.Option(Path("samples/sample-line.png"), help="where to write the PNG")) -> None:
+    """Write a sample line image (rendered here, no external files) to try `scriptio read` on."""
+    from scriptio.data.samples import write_sample_line
+
+    write_sample_line(out)
+    typer.echo(f"wrote {out}")
+
+
+def main() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""`scriptio read --level line`: outputs, and every bad input reported without stopping the rest."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from scriptio.cli import app
+
+runner = CliRunner()
+
+
+def read(*args: str):
+    return runner.invoke(app, ["read", "--level", "line", *args])
+
+
+def test_reads_folder_into_one_text_file_per_image(tiny_model_path, line_folder, tmp_path):
+    out = tmp_path / "out"
+    result = read("--model", str(tiny_model_path), "--output-dir", str(out), str(line_folder))
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["line0000.txt", "line0001.txt", "line0002.txt"]
+    assert all(p.read_text(encoding="utf-8").endswith("\n") for p in out.iterdir())
+
+
+def make_bad_inputs(folder: Path) -> dict[str, Path]:
+    folder.mkdir()
+    bad = {
+        "missing": folder / "missing.png",
+        "empty": folder / "empty.png",
+        "corrupt": folder / "corrupt.jpg",
+        "not_image": folder / "notes.png",
+        "tiny": folder / "tiny.png",
+        "huge": folder / "huge.png",
+    }
+    bad["empty"].write_bytes(b"")
+    bad["corrupt"].write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)  # JPEG header, then nothing
+    bad["not_image"].write_text("this is not a picture", encoding="utf-8")
+    Image.new("L", (1, 1), 255).save(bad["tiny"])
+    Image.new("L", (30000, 8), 255).save(bad["huge"])
+    return bad
+
+
+def test_bad_inputs_each_give_one_line_naming_the_file_and_the_rest_are_read(tiny_model_path, line_folder, tmp_path):
+    bad = make_bad_inputs(tmp_path / "bad")
+    out = tmp_path / "out"
+    good = sorted(line_folder.glob("*.png"))
+    args = [str(good[0]), *(str(p) for p in bad.values()), str(good[1])]
+    result = read("--model", str(tiny_model_path), "--output-dir", str(out), *args)
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == len(bad)
+    for path in bad.values():
+        assert sum(str(path) in line for line in errors) == 1, (path, errors)
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == [good[0].stem + ".txt", good[1].stem + ".txt"]
+
+
+def test_outputs_written_before_a_failure_stay(tiny_model_path, line_folder, tmp_path):
+    out = tmp_path / "out"
+    first = sorted(line_folder.glob("*.png"))[0]
+    assert read("--model", str(tiny_model_path), "--output-dir", str(out), str(first)).exit_code == 0
+    before = (out / f"{first.stem}.txt").read_text(encoding="utf-8")
+    result = read("--model", str(tiny_model_path), "--output-dir", str(out), str(tmp_path / "nope.png"))
+    assert result.exit_code == 1
+    assert (out / f"{first.stem}.txt").read_text(encoding="utf-8") == before
+
+
+def test_wrong_model_file_is_one_line_error(line_folder, tmp_path):
+    fake = tmp_path / "model.safetensors"
+    fake.write_bytes(b"definitely not safetensors")
+    result = read("--model", str(fake), str(line_folder))
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert str(fake) in result.output and "Traceback" not in result.output
+    missing = read("--model", str(tmp_path / "none.safetensors"), str(line_folder))
+    assert missing.exit_code == 2 and "none.safetensors" in missing.output
+
+
+def test_debug_dir_gets_before_and_after_images(tiny_model_path, line_folder, tmp_path):
+    debug = tmp_path / "debug"
+    first = sorted(line_folder.glob("*.png"))[0]
+    result = read("--model", str(tiny_model_path), "--debug-dir", str(debug), str(first))
+    assert result.exit_code == 0, result.output
+    before = np.asarray(Image.open(debug / f"{first.stem}.before.png"))
+    after = np.asarray(Image.open(debug / f"{first.stem}.after.png"))
+    assert after.shape[0] == 32  # the tiny model's line height
+    assert before.shape == np.asarray(Image.open(first)).shape

@@ -1,0 +1,49 @@
+"""Fixtures built in code: synthetic line folders and tiny models (no ../shared needed)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "to", "tea", "ten", "net", "eat", "ate"]
+
+
+def write_synthetic_folder(folder: Path, count: int, seed: int, height: int = 32) -> list[str]:
+    """Render `count` short lines of random words with Pillow's font into image + .gt.txt pairs."""
+    from scriptio.data.synth import SynthParams, default_font, render_line
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    font = default_font(28)
+    texts = []
+    for index in range(count):
+        text = " ".join(rng.choice(WORDS, size=int(rng.integers(1, 4))))
+        image = render_line(text, font, rng, height=height, params=SynthParams.none())
+        cv2.imwrite(str(folder / f"line{index:04d}.png"), image)
+        (folder / f"line{index:04d}.gt.txt").write_text(text + "\n", encoding="utf-8")
+        texts.append(text)
+    return texts
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory) -> Path:
+    """An untrained but complete model file: enough for CLI and file-format tests."""
+    from scriptio.nets.crnn import CRNNConfig
+    from scriptio.train.setup import new_crnn_recognizer
+
+    torch.manual_seed(0)
+    recognizer = new_crnn_recognizer(["".join(WORDS) + " "],
+                                     CRNNConfig(height=32, channels=(8, 16, 16, 16), hidden=16, layers=1))
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    recognizer.save(path, {"val_cer": {}})
+    return path
+
+
+@pytest.fixture
+def line_folder(tmp_path) -> Path:
+    folder = tmp_path / "lines"
+    write_synthetic_folder(folder, 3, seed=1)
+    return folder
