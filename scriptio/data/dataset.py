@@ -71,7 +71,7 @@ def width_batches(widths: np.ndarray, indices: np.ndarray, batch_size: int, rng:
     while start < len(ordered):
         end = min(start + batch_size, len(ordered))
         if max_pixels:
-            while end - start > 1 and (end - start) * widths[ordered[end - 1]] > max_pixels:
+            while end - start > 1 and (end - start) * widths[ordered[start:end]].max() > max_pixels:
                 end -= 1
         batches.append(ordered[start:end])
         start = end

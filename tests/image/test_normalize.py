@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from scriptio.data.augment import augment_line
+from scriptio.image.enhance import stretch_contrast
+from scriptio.image.normalize import crop_to_polygon, extract_line, mask_polygon, trim_margins
+
+
+def test_mask_paints_outside_polygon_with_paper():
+    image = np.full((40, 100), 200, np.uint8)
+    image[2:6, :] = 0        # a neighbour's descender at the top
+    image[20:30, 20:80] = 10  # our ink
+    polygon = np.array([[0, 10], [99, 10], [99, 39], [0, 39]], np.float32)
+    masked = mask_polygon(image, polygon)
+    assert masked[2:6].min() == 200
+    assert masked[20:30, 20:80].max() == 10
+
+
+def test_contrast_maps_ink_to_black_and_paper_to_white():
+    image = np.full((30, 200), 150, np.uint8)
+    image[10:20, 20:80] = 100  # 10% ink, as on a real line
+    out = stretch_contrast(image)
+    assert out[0, 0] >= 250 and out[15, 55] == 0
+
+
+def test_extract_line_crops_polygon_on_a_page_and_scales_to_height():
+    page = np.full((500, 800), 255, np.uint8)
+    page[210:250, 300:600] = 0
+    polygon = [(290, 200), (610, 200), (610, 260), (290, 260)]
+    line = extract_line(page, polygon, height=48)
+    assert line.shape[0] == 48
+    ink_columns = np.flatnonzero((line < 128).any(axis=0))
+    assert ink_columns[0] <= 5 and line.shape[1] - ink_columns[-1] <= 6  # margins trimmed
+    cropped, local, _ = crop_to_polygon(page, polygon)
+    assert local[:, 0].min() >= 0 and cropped.shape[0] < 70
+
+
+def test_trim_keeps_blank_images_intact():
+    blank = np.full((20, 50), 255, np.uint8)
+    assert trim_margins(blank).shape == blank.shape
+
+
+def test_unknown_step_is_rejected():
+    with pytest.raises(ValueError):
+        extract_line(np.zeros((10, 10), np.uint8), steps=("mask", "sharpen"))
+
+
+def test_augmentation_keeps_height_and_is_seeded():
+    line = np.full((48, 300), 255, np.uint8)
+    line[15:35, 20:280:7] = 0
+    a = augment_line(line, np.random.default_rng(3))
+    b = augment_line(line, np.random.default_rng(3))
+    assert a.shape[0] == 48 and np.array_equal(a, b)
+    assert (a < 128).any()
