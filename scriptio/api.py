@@ -29,9 +29,18 @@ def load_model(name_or_path: str | Path | None = None, threads: int | None = Non
     return load_recognizer(name_or_path, threads=threads)
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[LineRecord | InputError]:
-    """Images, folders of images, manifests and PAGE/ALTO files → line records (or errors)."""
-    from scriptio.data.sources import read_records
+@dataclass
+class InputGroup:
+    """Lines that share one output: a line image, or every line of a PAGE/ALTO file."""
+
+    name: str
+    source: Path
+    records: list[LineRecord]
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[InputGroup | InputError]:
+    """Images, folders of images, manifests and PAGE/ALTO files → output groups (or errors)."""
+    from scriptio.data.sources import read_records, read_xml
 
     for raw in inputs:
         path = Path(raw)
@@ -41,20 +50,20 @@ def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[LineRecord | InputEr
                 if not images:
                     raise InputError(path, "folder holds no images", "give image files or a folder of PNG/JPEG/TIFF")
                 for image in images:
-                    yield LineRecord(id=image.stem, image_path=image, dataset=path.name)
+                    yield InputGroup(image.stem, image, [LineRecord(id=image.stem, image_path=image)])
             elif path.is_file() and is_image_path(path):
-                yield LineRecord(id=path.stem, image_path=path, dataset=path.parent.name)
+                yield InputGroup(path.stem, path, [LineRecord(id=path.stem, image_path=path)])
             elif not path.exists():
                 raise InputError(path, "no such file or folder", "check the path")
-            elif path.suffix.lower() in (".jsonl", ".xml") or path.is_dir():
-                yield from read_records(path)
+            elif path.suffix.lower() == ".xml":
+                yield InputGroup(path.stem, path, read_xml(path))
+            elif path.suffix.lower() == ".jsonl" or path.is_dir():
+                for record in read_records(path):
+                    yield InputGroup(record.id, record.image_path, [record])
             else:
                 raise InputError(path, "not an image", "give a PNG, JPEG or TIFF file, a folder, a PAGE/ALTO file or a JSONL manifest")
         except ScriptioError as error:
-            if isinstance(error, InputError):
-                yield error
-            else:
-                yield InputError(path, str(error))
+            yield error if isinstance(error, InputError) else InputError(path, str(error))
 
 
 def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_images: bool = False,

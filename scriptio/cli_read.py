@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import typer
 
-from scriptio.api import LineOutcome, expand_inputs, load_model, read_lines
+from scriptio.api import InputGroup, LineOutcome, expand_inputs, load_model, read_lines
 from scriptio.errors import InputError
 
 
@@ -42,13 +42,13 @@ def run_read(inputs: list[Path], model: str | None, output_dir: Path | None, deb
     torch.set_num_threads(threads)
     recognizer = load_model(model)
     failures = 0
-    records = []
+    groups: list[InputGroup] = []
     for item in expand_inputs([str(p) for p in inputs]):
         if isinstance(item, InputError):
             typer.echo(f"error: {item}", err=True)
             failures += 1
         else:
-            records.append(item)
+            groups.append(item)
     for folder in (output_dir, debug_dir):
         if folder is not None:
             try:
@@ -57,28 +57,48 @@ def run_read(inputs: list[Path], model: str | None, output_dir: Path | None, deb
                 raise InputError(folder, f"cannot create output folder ({error.strerror})",
                                  "choose a writable folder") from None
     claimed: dict[Path, str] = {}
-    multiple = len(records) > 1
+    multiple = len(groups) > 1
+    owner = [index for index, group in enumerate(groups) for _ in group.records]
+    records = [record for group in groups for record in group.records]
+    texts: list[list[str]] = [[] for _ in groups]
+    broken = [False] * len(groups)
+    remaining = [len(group.records) for group in groups]
     from scriptio.cli_progress import progress_bar
 
     with progress_bar(len(records), "reading") as advance:
-        for outcome in read_lines(records, recognizer, keep_images=debug_dir is not None, beam=beam,
-                                  on_progress=advance):
+        outcomes = read_lines(records, recognizer, chunk=256, keep_images=debug_dir is not None, beam=beam,
+                              on_progress=advance)
+        for position, outcome in enumerate(outcomes):
+            index = owner[position]
             if debug_dir is not None:
                 write_debug(debug_dir, outcome)
             if outcome.error is not None:
                 typer.echo(f"error: {outcome.error}", err=True)
-                failures += 1
-                continue
-            text = outcome.result.text
-            if output_dir is None:
-                sys.stdout.write(f"{outcome.record.id}\t{text}\n" if multiple else text + "\n")
-                continue
-            target = output_dir / f"{outcome.record.id}.txt"
-            if target in claimed:
-                typer.echo(f"error: {outcome.record.image_path}: output {target} is already written for "
-                           f"{claimed[target]} (rename one of the inputs)", err=True)
-                failures += 1
-                continue
-            claimed[target] = str(outcome.record.image_path)
-            write_text_atomic(target, text + "\n")
+                broken[index] = True
+            else:
+                texts[index].append(outcome.result.text)
+            remaining[index] -= 1
+            if remaining[index] == 0 and not broken[index]:
+                failures += not emit(groups[index], texts[index], output_dir, claimed, multiple)
+            failures += remaining[index] == 0 and broken[index]
     return failures
+
+
+def emit(group: InputGroup, lines: list[str], output_dir: Path | None, claimed: dict[Path, str],
+         multiple: bool) -> bool:
+    """Print or write one group's text; False if its output name is taken by another input."""
+    text = "\n".join(lines)
+    if output_dir is None:
+        if multiple and len(lines) == 1:
+            sys.stdout.write(f"{group.name}\t{text}\n")
+        else:
+            sys.stdout.write(text + "\n")
+        return True
+    target = output_dir / f"{group.name}.txt"
+    if target in claimed:
+        typer.echo(f"error: {group.source}: output {target} is already written for {claimed[target]} "
+                   "(rename one of the inputs)", err=True)
+        return False
+    claimed[target] = str(group.source)
+    write_text_atomic(target, text + "\n")
+    return True
