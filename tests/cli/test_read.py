@@ -88,3 +88,27 @@ def test_debug_dir_gets_before_and_after_images(tiny_model_path, line_folder, tm
     after = np.asarray(Image.open(debug / f"{first.stem}.after.png"))
     assert after.shape[0] == 32  # the tiny model's line height
     assert before.shape == np.asarray(Image.open(first)).shape
+
+
+PAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15">
+  <Page imageFilename="page.png" imageWidth="400" imageHeight="200">
+    <TextRegion id="r1"><Coords points="0,0 400,0 400,200 0,200"/>
+      <TextLine id="l1"><Coords points="10,10 390,10 390,60 10,60"/></TextLine>
+      <TextLine id="l2"><Coords points="10,100 390,100 390,150 10,150"/></TextLine>
+    </TextRegion>
+  </Page>
+</PcGts>"""
+
+
+def test_page_xml_input_gives_one_text_file_with_a_line_per_text_line(tiny_model_path, tmp_path):
+    page = np.full((200, 400), 255, np.uint8)
+    page[25:45, 30:370:9] = 0
+    page[115:135, 30:370:9] = 0
+    Image.fromarray(page).save(tmp_path / "page.png")
+    (tmp_path / "page.xml").write_text(PAGE_XML, encoding="utf-8")
+    out = tmp_path / "out"
+    result = read("--model", str(tiny_model_path), "--output-dir", str(out), str(tmp_path / "page.xml"))
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.iterdir()] == ["page.txt"]
+    assert len((out / "page.txt").read_text(encoding="utf-8").split("\n")) == 3  # two lines + final newline
