@@ -53,3 +53,39 @@ class LineResult:
     confidence: float
     chars: list[CharSpan] = field(default_factory=list)
     words: list[WordResult] = field(default_factory=list)
+
+
+@dataclass
+class TextLine:
+    """A line on a page: geometry in page pixels, plus its recognized text."""
+
+    id: str
+    polygon: list[Point]
+    baseline: list[Point] | None = None
+    text: str = ""
+    confidence: float | None = None
+    result: LineResult | None = None
+
+
+@dataclass
+class Region:
+    """A text block; `lines` are in reading order."""
+
+    id: str
+    polygon: list[Point]
+    lines: list[TextLine] = field(default_factory=list)
+    kind: str = "text"
+
+
+@dataclass
+class Page:
+    """A page image's layout and text; `regions` are in reading order."""
+
+    image_path: Path | None
+    width: int
+    height: int
+    regions: list[Region] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[TextLine]:
+        return [line for region in self.regions for line in region.lines]
