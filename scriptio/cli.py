@@ -97,10 +97,11 @@ def train(
     threads: int = typer.Option(2), device: str = typer.Option("cpu"),
 ) -> None:
     """Train a line recognizer."""
+    options = dict(locals())
     from scriptio.cli_train import run_train
 
     try:
-        run_train(**locals())
+        run_train(**options)
     except ScriptioError as error:
         fail(str(error))
 

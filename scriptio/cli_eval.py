@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import time
 
-from rich.console import Console
-from rich.table import Table
-
 from scriptio.api import load_model, read_lines
 from scriptio.cli_progress import progress_bar
 from scriptio.data.sources import read_records
@@ -33,11 +30,10 @@ def run_eval(specs: list[str], model: str | None, threads: int) -> None:
 
     torch.set_num_threads(threads)
     recognizer = load_model(model)
-    table = Table(title=f"model: {model or 'default'}")
-    for column in ("dataset", "lines", "CER", "WER", "unreadable", "lines/s"):
-        table.add_column(column, justify="left" if column == "dataset" else "right")
+    print(f"model: {model or 'default'}\n")
+    print("| dataset | lines | CER | WER | unreadable | lines/s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for spec in specs:
         rate, failed, seconds = evaluate_dataset(recognizer, spec)
-        table.add_row(spec, str(rate.lines), f"{rate.cer:.2%}", f"{rate.wer:.2%}", str(failed),
-                      f"{rate.lines / max(seconds, 1e-9):.1f}")
-    Console().print(table)
+        print(f"| {spec} | {rate.lines} | {rate.cer:.2%} | {rate.wer:.2%} | {failed} | "
+              f"{rate.lines / max(seconds, 1e-9):.1f} |", flush=True)

@@ -1,0 +1,42 @@
+"""Writers for a recognized Page: plain text, JSON, PAGE XML, ALTO and hOCR.
+
+Each writer is `write_x(page) -> bytes` (UTF-8). `FORMATS` maps the command line's format
+names to (writer, file extension). The extensions are all distinct, so that several formats
+can be written into one folder, and so that writing PAGE or ALTO for an input `name.xml`
+(a PAGE or ALTO file read as input) never overwrites that input:
+
+    txt  → name.txt        json → name.json       page → name.page.xml
+    alto → name.alto.xml   hocr → name.hocr       (hOCR is XHTML; .hocr is Tesseract's usage)
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scriptio.errors import ScriptioError
+from scriptio.export.alto import write_alto
+from scriptio.export.hocr import write_hocr
+from scriptio.export.jsonout import write_json
+from scriptio.export.pagexml import write_page_xml
+from scriptio.export.text import write_text
+from scriptio.types import Page
+
+Writer = Callable[[Page], bytes]
+
+FORMATS: dict[str, tuple[Writer, str]] = {
+    "txt": (write_text, ".txt"),
+    "json": (write_json, ".json"),
+    "page": (write_page_xml, ".page.xml"),
+    "alto": (write_alto, ".alto.xml"),
+    "hocr": (write_hocr, ".hocr"),
+}
+
+__all__ = ["FORMATS", "write_alto", "write_hocr", "write_json", "write_page", "write_page_xml", "write_text"]
+
+
+def write_page(page: Page, fmt: str) -> bytes:
+    """The page in format `fmt` (a key of FORMATS)."""
+    try:
+        writer, _ = FORMATS[fmt]
+    except KeyError:
+        raise ScriptioError(f"unknown output format {fmt!r} (choose one of: {', '.join(FORMATS)})") from None
+    return writer(page)
