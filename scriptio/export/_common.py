@@ -161,7 +161,7 @@ class IdMaker:
     def __call__(self, wanted: str | None, fallback: str) -> str:
         candidate = _NCNAME_BAD.sub("_", (wanted or "").strip()) or fallback
         if not (candidate[0].isalpha() or candidate[0] == "_"):
-            candidate = f"{fallback.rstrip('0123456789') or 'id'}_{candidate}"
+            candidate = f"_{candidate}"  # '1' → '_1': an NCName cannot start with a digit
         base, n = candidate, 1
         while candidate in self.used:
             n += 1

@@ -3,7 +3,8 @@
 Structure: one ocr_page; per region an ocr_carea holding one ocr_par; per line an ocr_line
 with its bbox and, when the line has a baseline, the hOCR `baseline` property; per word an
 ocrx_word with its bbox (when known) and `x_wconf` (0-100, when the recognizer gave one).
-Boxes are whole pixels enclosing the geometry (floor of the minimum, ceiling of the maximum).
+Boxes are whole pixels enclosing the geometry (floor of the minimum, ceiling of the maximum),
+clipped to the page.
 """
 from __future__ import annotations
 
@@ -51,13 +52,13 @@ def write_hocr(page: Page) -> bytes:
     line_count = word_count = 0
     for r, region in enumerate(page.regions, start=1):
         region_box = bbox(region.polygon) or union([line_box(line) for line in region.lines])
-        area = _sub(page_el, "div", {"class": "ocr_carea", "id": f"block_1_{r}", **_title(region_box)})
-        par = _sub(area, "p", {"class": "ocr_par", "id": f"par_1_{r}", **_title(region_box)})
+        area = _sub(page_el, "div", {"class": "ocr_carea", "id": f"block_1_{r}", **_title(region_box, page)})
+        par = _sub(area, "p", {"class": "ocr_par", "id": f"par_1_{r}", **_title(region_box, page)})
         for line in region.lines:
             line_count += 1
             box = line_box(line)
-            properties = [_bbox_property(box)] if box else []
-            baseline = _baseline_property(line.baseline or [], box)
+            properties = [_bbox_property(box, page)] if box else []
+            baseline = _baseline_property(line.baseline or [], box, page)
             if baseline:
                 properties.append(baseline)
             attributes = {"class": "ocr_line", "id": f"line_1_{line_count}"}
@@ -67,7 +68,7 @@ def write_hocr(page: Page) -> bytes:
             words = placed_words(line)
             for index, word in enumerate(words):
                 word_count += 1
-                props = [_bbox_property(word.box)] if word.box else []
+                props = [_bbox_property(word.box, page)] if word.box else []
                 if word.confidence is not None:
                     props.append(f"x_wconf {round(word.confidence * 100)}")
                 word_attributes = {"class": "ocrx_word", "id": f"word_1_{word_count}"}
@@ -80,16 +81,27 @@ def write_hocr(page: Page) -> bytes:
     return etree.tostring(html, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE, pretty_print=True)
 
 
-def _title(box: Box | None) -> dict[str, str]:
-    return {"title": _bbox_property(box)} if box else {}
+def _title(box: Box | None, page: Page) -> dict[str, str]:
+    return {"title": _bbox_property(box, page)} if box else {}
 
 
-def _bbox_property(box: Box) -> str:
-    x0, y0, x1, y1 = int_box(box)
+def _bbox_property(box: Box, page: Page) -> str:
+    """`bbox x0 y0 x1 y1` in whole pixels, clipped to the page (hOCR boxes are non-negative)."""
+    x0, y0, x1, y1 = _clip_box(int_box(box), page)
     return f"bbox {x0} {y0} {x1} {y1}"
 
 
-def _baseline_property(points: list[Point], box: Box | None) -> str | None:
+def _clip_box(box: tuple[int, int, int, int], page: Page) -> tuple[int, int, int, int]:
+    width, height = int(page.width), int(page.height)
+    x0, y0, x1, y1 = (max(v, 0) for v in box)
+    if width > 0:
+        x0, x1 = min(x0, width), min(x1, width)
+    if height > 0:
+        y0, y1 = min(y0, height), min(y1, height)
+    return x0, y0, x1, y1
+
+
+def _baseline_property(points: list[Point], box: Box | None, page: Page) -> str | None:
     """hOCR `baseline slope offset`: a straight line fitted to the baseline points, with the
     offset in pixels relative to the bottom-left corner of the line's (integer) bbox.
     """
@@ -102,7 +114,7 @@ def _baseline_property(points: list[Point], box: Box | None) -> str | None:
     if spread == 0 or not math.isfinite(spread):
         return None
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread
-    x0, _, _, y1 = int_box(box)
+    x0, _, _, y1 = _clip_box(int_box(box), page)
     offset = mean_y + slope * (x0 - mean_x) - y1
     return f"baseline {_short(slope, 4)} {_short(offset, 1)}"
 

@@ -63,7 +63,8 @@ def _words(text: str, confidence: float) -> LineResult:
 def make_page(image_path: Path) -> Page:
     line1 = TextLine("l1", [(20, 20), (380, 20), (380, 60), (20, 60)], [(20, 55), (380, 52)],
                      TEXTS[0], 0.93, _words(TEXTS[0], 0.93))
-    line2 = TextLine("l2", [(20, 70), (200, 65), (380, 72), (380, 110), (20, 112)], [(20, 105), (200, 100), (380, 104)],
+    line2 = TextLine("l2", [(20, 70), (200, 65), (380, 72), (380, 110), (20, 112)],
+                     [(20, 105), (200, 100), (380, 104)],
                      TEXTS[1], 0.5, None)
     line3 = TextLine("l3", [(30, 170), (370, 170), (370, 220), (30, 220)], None, TEXTS[2], None,
                      _words(TEXTS[2], 0.81))
@@ -104,7 +105,7 @@ def test_page_xml_content(page):
     ns = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
     assert root.findtext("pc:Metadata/pc:Creator", namespaces=ns) == "scriptio"
     page_el = root.find("pc:Page", ns)
-    assert (page_el.get("imageFilename"), page_el.get("imageWidth"), page_el.get("imageHeight")) == ("page.png", "400", "300")
+    assert [page_el.get(a) for a in ("imageFilename", "imageWidth", "imageHeight")] == ["page.png", "400", "300"]
     refs = page_el.findall("pc:ReadingOrder/pc:OrderedGroup/pc:RegionRefIndexed", ns)
     assert [(r.get("index"), r.get("regionRef")) for r in refs] == [("0", "r1"), ("1", "r2")]
     line1 = page_el.find("pc:TextRegion/pc:TextLine", ns)
@@ -131,7 +132,8 @@ def test_schemas_reject_invalid_documents(page, page_schema, alto_schema):
     line.append(line.find(f"{ns}Coords"))  # Coords after TextEquiv
     assert not page_schema.validate(root)
     alto = etree.fromstring(write_alto(page))
-    alto.find("{http://www.loc.gov/standards/alto/ns-v4#}Layout/{http://www.loc.gov/standards/alto/ns-v4#}Page").attrib.pop("ID")
+    alto_ns = "{http://www.loc.gov/standards/alto/ns-v4#}"
+    alto.find(f"{alto_ns}Layout/{alto_ns}Page").attrib.pop("ID")
     assert not alto_schema.validate(alto)
 
 
@@ -231,9 +233,15 @@ def test_awkward_pages_still_validate(page_schema, alto_schema, tmp_path):
         ]),
         Region("empty", [(0, 0), (10, 0), (10, 10)], []),
     ])
-    _assert_valid(page_schema, write_page_xml(awkward))
+    page_xml = write_page_xml(awkward)
+    _assert_valid(page_schema, page_xml)
     _assert_valid(alto_schema, write_alto(awkward))
-    etree.fromstring(write_hocr(awkward))
+    ids = [e.get("id") for e in etree.fromstring(page_xml).iter() if e.get("id")]
+    assert ids[1:4] == ["_1_bad_id", "_1", "_1_2"] and len(set(ids)) == len(ids)
+    assert b'imageFilename="img 1.png"' in page_xml
+    hocr = etree.fromstring(write_hocr(awkward))
+    boxes = [e.get("title") for e in hocr.iter() if (e.get("title") or "").startswith("bbox")]
+    assert boxes and not any("-" in title.split(";")[0] for title in boxes)  # clipped to the page
     json.loads(write_json(awkward))
     assert write_text(awkward).decode() == "ab c\n\nrec ognized\n"
 
