@@ -32,6 +32,7 @@ def save_model(path: str | Path, state: dict[str, torch.Tensor], metadata: dict)
     os.close(handle)
     try:
         save_file(tensors, temp, metadata={METADATA_KEY: json.dumps(meta, ensure_ascii=False)})
+        os.chmod(temp, 0o644)  # mkstemp makes files private; a model is meant to be shared
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
