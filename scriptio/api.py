@@ -21,6 +21,14 @@ class LineOutcome:
     error: str | None = None
     original: np.ndarray | None = None
     normalized: np.ndarray | None = None
+    x_map: tuple[float, float] = (0.0, 1.0)
+
+
+def map_to_input(result: LineResult, offset: float, scale: float) -> LineResult:
+    """Move character and word x ranges from normalized-line to input-image pixels."""
+    for item in [*result.chars, *result.words]:
+        item.x0, item.x1 = offset + item.x0 * scale, offset + item.x1 * scale
+    return result
 
 
 def load_model(name_or_path: str | Path | None = None, threads: int | None = None):
@@ -83,7 +91,7 @@ def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_
                     page_cache.clear()
                     page_cache[key] = load_gray(record.image_path)
                 image = page_cache[key]
-                normalized = recognizer.normalize(image, record.polygon, record.baseline)
+                normalized, outcome.x_map = recognizer.normalize_mapped(image, record.polygon, record.baseline)
                 if normalized.shape[1] < 2 or (normalized < 128).sum() == 0 and normalized.shape[1] < 4:
                     raise InputError(record.image_path, "line image holds no ink")
                 outcome.normalized = normalized
@@ -96,7 +104,7 @@ def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_
         if good:
             results = recognizer.recognize([o.normalized for o in good], beam=beam)
             for outcome, result in zip(good, results):
-                outcome.result = result
+                outcome.result = map_to_input(result, *outcome.x_map)
         for outcome in outcomes:
             if not keep_images:
                 outcome.normalized = None

@@ -53,13 +53,17 @@ def mask_polygon(gray: np.ndarray, polygon: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def trim_margins(gray: np.ndarray, pad: int = 4, ink_threshold: int = 128) -> np.ndarray:
-    """Drop blank columns at both ends so that lines start and end at the ink."""
+def trim_bounds(gray: np.ndarray, pad: int = 4, ink_threshold: int = 128) -> tuple[int, int]:
+    """Column range from the first to the last inked column, with `pad` columns of margin."""
     ink_columns = np.flatnonzero((gray < ink_threshold).any(axis=0))
     if ink_columns.size == 0:
-        return gray
-    x0 = max(0, int(ink_columns[0]) - pad)
-    x1 = min(gray.shape[1], int(ink_columns[-1]) + pad + 1)
+        return 0, gray.shape[1]
+    return max(0, int(ink_columns[0]) - pad), min(gray.shape[1], int(ink_columns[-1]) + pad + 1)
+
+
+def trim_margins(gray: np.ndarray, pad: int = 4, ink_threshold: int = 128) -> np.ndarray:
+    """Drop blank columns at both ends so that lines start and end at the ink."""
+    x0, x1 = trim_bounds(gray, pad, ink_threshold)
     return gray[:, x0:x1]
 
 
@@ -79,10 +83,24 @@ def extract_line(image: np.ndarray, polygon: Sequence[Point] | None = None,
 
     `image` is a grayscale page or line image; `polygon`/`baseline` are in its coordinates.
     """
+    return extract_line_mapped(image, polygon, baseline, height, steps)[0]
+
+
+def extract_line_mapped(image: np.ndarray, polygon: Sequence[Point] | None = None,
+                        baseline: Sequence[Point] | None = None, height: int = 48,
+                        steps: Sequence[str] = DEFAULT_STEPS) -> tuple[np.ndarray, tuple[float, float]]:
+    """`extract_line`, plus (offset, scale) mapping a normalized x back to `image`'s x.
+
+    original_x ≈ offset + normalized_x * scale; exact for crop, trim and resize, approximate
+    after deskew or slant correction, which bend columns.
+    """
     unknown = set(steps) - KNOWN_STEPS
     if unknown:
         raise ValueError(f"unknown normalization steps {sorted(unknown)}; known: {sorted(KNOWN_STEPS)}")
     gray, local_polygon, local_baseline = crop_to_polygon(image, polygon, baseline)
+    offset, scale = 0.0, 1.0
+    if local_polygon is not None:
+        offset = float(np.asarray(polygon, np.float32)[:, 0].min() - local_polygon[:, 0].min())
     for step in steps:
         if step == "mask":
             gray = mask_polygon(gray, local_polygon)
@@ -97,13 +115,20 @@ def extract_line(image: np.ndarray, polygon: Sequence[Point] | None = None,
 
             gray = correct_slant(gray)
         elif step == "trim":
-            gray = trim_margins(gray)
+            x0, x1 = trim_bounds(gray)
+            gray, offset = gray[:, x0:x1], offset + x0 * scale
         elif step == "resize":
+            width = gray.shape[1]
             gray = resize_to_height(gray, height)
+            scale *= width / gray.shape[1]
         elif step == "core_resize":
             from scriptio.image.geometry import normalize_height
 
+            width = gray.shape[1]
             gray = normalize_height(gray, height)
+            scale *= width / gray.shape[1]
     if gray.shape[0] != height:
+        width = gray.shape[1]
         gray = resize_to_height(gray, height)
-    return gray
+        scale *= width / gray.shape[1]
+    return gray, (offset, scale)

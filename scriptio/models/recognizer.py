@@ -10,7 +10,7 @@ from torch import nn
 
 from scriptio.decode.ctc import ctc
 from scriptio.errors import ModelError
-from scriptio.image.normalize import extract_line
+from scriptio.image.normalize import extract_line, extract_line_mapped
 from scriptio.models.registry import build_network, network_config
 from scriptio.models.store import read_model_file, resolve_model_path, save_model
 from scriptio.nets.tensors import lines_to_batch
@@ -35,6 +35,11 @@ class LineRecognizer:
     def normalize(self, image: np.ndarray, polygon: Sequence[Point] | None = None,
                   baseline: Sequence[Point] | None = None) -> np.ndarray:
         return extract_line(image, polygon, baseline, height=self.height, steps=self.steps)
+
+    def normalize_mapped(self, image: np.ndarray, polygon: Sequence[Point] | None = None,
+                         baseline: Sequence[Point] | None = None) -> tuple[np.ndarray, tuple[float, float]]:
+        """Normalized line plus (offset, scale) from its x back to the input image's x."""
+        return extract_line_mapped(image, polygon, baseline, height=self.height, steps=self.steps)
 
     @torch.inference_mode()
     def posteriors(self, lines: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -52,3 +52,16 @@ def test_augmentation_keeps_height_and_is_seeded():
     b = augment_line(line, np.random.default_rng(3))
     assert a.shape[0] == 48 and np.array_equal(a, b)
     assert (a < 128).any()
+
+
+def test_mapping_sends_normalized_columns_back_to_page_columns():
+    from scriptio.image.normalize import extract_line_mapped
+
+    page = np.full((400, 900), 255, np.uint8)
+    page[110:150, 300:320] = 0   # first stroke of the line
+    page[110:150, 700:720] = 0   # last stroke
+    polygon = [(250, 100), (800, 100), (800, 160), (250, 160)]
+    line, (offset, scale) = extract_line_mapped(page, polygon, height=48)
+    ink = np.flatnonzero((line < 128).any(axis=0))
+    assert abs(offset + ink[0] * scale - 300) <= 2 * scale
+    assert abs(offset + (ink[-1] + 1) * scale - 720) <= 2 * scale
