@@ -39,7 +39,7 @@ def sauvola(flat: np.ndarray, window: int, k: float = 0.2, r: float = 0.5,
     return (flat < threshold) & (flat < 1.0 - min_contrast)
 
 
-MAX_GAIN = 6.0
+MAX_GAIN = 4.0
 
 
 def ink_mask(gray: np.ndarray, window: int = 41) -> np.ndarray:

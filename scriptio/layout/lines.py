@@ -236,33 +236,35 @@ def _split_gaps(xs: np.ndarray, ys: np.ndarray, gap: float) -> list[tuple[np.nda
     return list(zip(np.split(xs, cuts), np.split(ys, cuts)))
 
 
-def _core(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
-    lo, hi = np.percentile(ys, [30, 70])
-    return float(lo), float(hi)
-
-
 def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float):
-    """Join pieces that continue one another on the same row (a ridge broken by a gap)."""
-    pieces = list(pieces)
-    merged = True
-    while merged:
-        merged = False
-        info = [(gx.min(), gx.max(), *_core(gx, gy), np.median(gy)) for gx, gy in pieces]
-        for i in range(len(pieces)):
-            for j in range(i + 1, len(pieces)):
-                ax0, ax1, alo, ahi, am = info[i]
-                bx0, bx1, blo, bhi, bm = info[j]
-                hgap = max(ax0, bx0) - min(ax1, bx1)
-                same_row = abs(am - bm) < 0.3 * spacing
-                if same_row and hgap < 1.2 * spacing:
-                    pieces[i] = (np.concatenate([pieces[i][0], pieces[j][0]]),
-                                 np.concatenate([pieces[i][1], pieces[j][1]]))
-                    del pieces[j]
-                    merged = True
-                    break
-            if merged:
+    """Join pieces that continue one another on the same row (a ridge broken by a gap).
+
+    Pieces are sorted by their median row so that only near rows are compared: a noisy page
+    can give thousands of pieces and must not cost quadratic time.
+    """
+    if len(pieces) < 2:
+        return pieces
+    info = [(float(np.median(gy)), float(gx.min()), float(gx.max())) for gx, gy in pieces]
+    order = sorted(range(len(pieces)), key=lambda i: info[i][0])
+    parent = list(range(len(pieces)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, i in enumerate(order):
+        for j in order[a + 1:]:
+            if info[j][0] - info[i][0] >= 0.3 * spacing:
                 break
-    return pieces
+            if max(info[i][1], info[j][1]) - min(info[i][2], info[j][2]) < 1.2 * spacing:
+                parent[find(j)] = find(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(pieces)):
+        groups.setdefault(find(i), []).append(i)
+    return [(np.concatenate([pieces[i][0] for i in g]), np.concatenate([pieces[i][1] for i in g]))
+            for g in groups.values()]
 
 
 def _binned(xs: np.ndarray, ys: np.ndarray, width: int):
