@@ -92,7 +92,7 @@ def train(
     patience: int = typer.Option(8, help="early stopping patience in epochs"),
     curriculum: int = typer.Option(0, help="epochs of short-lines-first curriculum"),
     augment: bool = typer.Option(True), seed: int = typer.Option(0),
-    weight: list[float] = typer.Option([], help="sampling weight per DATA, in order"),
+    weight: list[float] = typer.Option([], help="sampling weight per DATA, in order (1 = each line once per epoch)"),
     resume: bool = typer.Option(False, help="continue from OUT/checkpoint.pt"),
     threads: int = typer.Option(2), device: str = typer.Option("cpu"),
 ) -> None:

@@ -56,7 +56,7 @@ class TrainConfig:
 
 @dataclass
 class Source:
-    """A training source and its sampling weight (e.g. synthetic 0.3, real 1.0)."""
+    """A training source and its sampling weight relative to its size (synthetic 0.3, real 1.0)."""
 
     name: str
     cache: LineCache
@@ -156,8 +156,7 @@ class Trainer:
     def epoch_plan(self) -> list[tuple[Source, np.ndarray]]:
         """Draw this epoch's lines from each source by weight, then batch by width."""
         total = self.config.epoch_size or sum(len(s.cache) for s in self.sources)
-        weights = np.array([s.weight for s in self.sources], dtype=np.float64)
-        counts = np.round(total * weights / weights.sum()).astype(int)
+        counts = self.source_counts(total)
         plan: list[tuple[Source, np.ndarray]] = []
         for source, count in zip(self.sources, counts):
             widths = source.cache.widths
@@ -172,6 +171,15 @@ class Trainer:
                 plan.append((source, batch))
         order = self.rng.permutation(len(plan))
         return [plan[i] for i in order]
+
+    def source_counts(self, total: int) -> np.ndarray:
+        """Lines drawn from each source per epoch: its size times its weight, scaled to `total`.
+
+        Weight 1 everywhere gives every line once per epoch; weight 0.3 on a synthetic set
+        draws it at 30% of its natural share.
+        """
+        shares = np.array([s.weight * len(s.cache) for s in self.sources], dtype=np.float64)
+        return np.round(total * shares / shares.sum()).astype(int)
 
     def make_batch(self, source: Source, indices: np.ndarray):
         images, targets = [], []

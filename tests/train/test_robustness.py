@@ -76,3 +76,13 @@ def test_width_batches_group_similar_widths_and_cover_everything():
     spreads = [widths[b].max() / widths[b].min() for b in batches if len(b) > 1]
     assert np.median(spreads) < 1.3
     assert all(len(b) * widths[b].max() <= 8 * 1500 or len(b) == 1 for b in batches)
+
+
+def test_source_weights_scale_each_sources_natural_share(tmp_path):
+    big = fake_cache([(64, "abc")] * 30)
+    small = fake_cache([(64, "bad")] * 10)
+    trainer = make_trainer(tmp_path, big)
+    trainer.sources = [Source("big", big, 1.0), Source("small", small, 1.0)]
+    assert trainer.source_counts(40).tolist() == [30, 10]
+    trainer.sources[1].weight = 0.5
+    assert trainer.source_counts(35).tolist() == [30, 5]
