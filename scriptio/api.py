@@ -92,7 +92,7 @@ def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_
                     page_cache[key] = load_gray(record.image_path)
                 image = page_cache[key]
                 normalized, outcome.x_map = recognizer.normalize_mapped(image, record.polygon, record.baseline)
-                if normalized.shape[1] < 2 or (normalized < 128).sum() == 0 and normalized.shape[1] < 4:
+                if normalized.shape[1] < 2 or (normalized.shape[1] < 4 and not (normalized < 128).any()):
                     raise InputError(record.image_path, "line image holds no ink")
                 outcome.normalized = normalized
                 if keep_images:

@@ -11,7 +11,6 @@ import json
 import math
 import os
 import random
-import sys
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -115,6 +114,7 @@ class Trainer:
         self.state = TrainState()
         self.rng = np.random.default_rng(config.seed)
         self.blank_window: deque[float] = deque(maxlen=config.stuck_window)
+        self.augment_params = AugmentParams()
         self.downsample = int(getattr(self.network, "downsample", 1))
         self.labels = {
             id(s): [self.alphabet.encode(r.text or "") for r in s.cache.records] for s in self.sources
@@ -189,7 +189,7 @@ class Trainer:
             if not labels:
                 continue
             if self.config.augment:
-                image = augment_line(image, self.rng, AugmentParams())
+                image = augment_line(image, self.rng, self.augment_params)
             image = self.fit_width(image, labels)
             if image is None:
                 continue
@@ -224,7 +224,7 @@ class Trainer:
         return max(by_epoch, by_time)
 
     def out_of_time(self) -> bool:
-        return bool(self.config.max_minutes) and self.state.elapsed >= 60 * self.config.max_minutes
+        return self.out_of_time_at(0.0, 0.0)
 
     def set_lr(self) -> float:
         factor = lr_factor(self.config.schedule, self.progress(), self.state.step, self.config.warmup_steps)
