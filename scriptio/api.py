@@ -75,7 +75,7 @@ def expand_inputs(inputs: Iterable[str | Path]) -> Iterator[InputGroup | InputEr
 
 
 def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_images: bool = False,
-               beam: int = 1, on_progress: Callable[[int], None] | None = None) -> Iterator[LineOutcome]:
+               decoding: dict | None = None, on_progress: Callable[[int], None] | None = None) -> Iterator[LineOutcome]:
     """Load, normalize and recognize line records chunk by chunk, in input order.
 
     A line that cannot be loaded yields an outcome with `error` set; the others are still read.
@@ -102,7 +102,7 @@ def read_lines(records: Sequence[LineRecord], recognizer, chunk: int = 64, keep_
             outcomes.append(outcome)
         good = [o for o in outcomes if o.error is None]
         if good:
-            results = recognizer.recognize([o.normalized for o in good], beam=beam)
+            results = recognizer.recognize([o.normalized for o in good], **(decoding or {}))
             for outcome, result in zip(good, results):
                 outcome.result = map_to_input(result, *outcome.x_map)
         for outcome in outcomes:

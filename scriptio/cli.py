@@ -36,23 +36,71 @@ def report(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+class OutputFormat(str, Enum):
+    txt = "txt"
+    json = "json"
+    page = "page"
+    alto = "alto"
+    hocr = "hocr"
+
+
+class LayoutFormat(str, Enum):
+    page = "page"
+    alto = "alto"
+    json = "json"
+
+
 @app.command()
 def read(
-    inputs: list[Path] = typer.Argument(..., help="images, folders of images, PAGE/ALTO files or JSONL manifests"),
-    level: Level = typer.Option(Level.line, help="'line': each image is one text line"),
+    inputs: list[Path] = typer.Argument(..., help="page images (TIFF: every frame), folders, PAGE/ALTO files; "
+                                                  "with --level line: line images or JSONL manifests"),
+    level: Level = typer.Option(Level.page, help="'page': find the lines first; 'line': each image is one line"),
     model: Optional[str] = typer.Option(None, help="model file or bundled model name (default: the bundled model)"),
-    output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.txt for each input name.ext"),
-    debug_dir: Optional[Path] = typer.Option(None, help="write each line before and after normalization as PNGs"),
+    output_format: Optional[OutputFormat] = typer.Option(
+        None, "--format", help="txt, json, page, alto or hocr (default txt; PAGE/ALTO inputs: their own format)"),
+    output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),
+    debug_dir: Optional[Path] = typer.Option(None, help="write lines before/after normalization (line level) "
+                                                        "or the found layout (page level) as PNGs"),
     beam: int = typer.Option(1, help="beam width (1 = greedy)"),
     threads: int = typer.Option(2, help="CPU threads for the network"),
 ) -> None:
-    """Read handwritten text lines."""
-    if level is Level.page:
-        fail("page-level reading (layout analysis) is not available yet; use --level line on line images")
-    from scriptio.cli_read import run_read
+    """Read handwritten pages or lines."""
+    decoding = {"beam": beam}
+    try:
+        if level is Level.line:
+            if output_format not in (None, OutputFormat.txt):
+                fail(f"--format {output_format.value} needs page geometry; use --level page, or --format txt")
+            from scriptio.cli_read import run_read
+
+            failures = run_read(inputs, model, output_dir, debug_dir, decoding, threads)
+        else:
+            import torch
+
+            from scriptio.api import load_model
+            from scriptio.cli_pages import run_pages
+
+            torch.set_num_threads(threads)
+            recognizer = load_model(model)
+            failures = run_pages(inputs, output_dir, output_format.value if output_format else None, debug_dir,
+                                 recognizer, decoding)
+    except ScriptioError as error:
+        fail(str(error))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def segment(
+    inputs: list[Path] = typer.Argument(..., help="page images (TIFF: every frame) or folders of them"),
+    output_format: LayoutFormat = typer.Option(LayoutFormat.page, "--format", help="page, alto or json"),
+    output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),
+    debug_dir: Optional[Path] = typer.Option(None, help="write each page with its found layout drawn, as PNG"),
+) -> None:
+    """Find regions, text lines (polygon + baseline) and reading order, without reading."""
+    from scriptio.cli_pages import run_pages
 
     try:
-        failures = run_read(inputs, model, output_dir, debug_dir, beam, threads)
+        failures = run_pages(inputs, output_dir, output_format.value, debug_dir)
     except ScriptioError as error:
         fail(str(error))
     if failures:
@@ -88,7 +136,7 @@ def train(
     schedule: str = typer.Option("cosine", help="constant, cosine, linear or step"),
     warmup: int = typer.Option(300, help="warm-up steps"),
     epochs: int = typer.Option(50), minutes: Optional[float] = typer.Option(None, help="wall-time budget"),
-    batch_size: int = typer.Option(16), dropout: float = typer.Option(0.25),
+    batch_size: int = typer.Option(16), dropout: float = typer.Option(0.2),
     patience: int = typer.Option(8, help="early stopping patience in epochs"),
     curriculum: int = typer.Option(0, help="epochs of short-lines-first curriculum"),
     augment: bool = typer.Option(True), seed: int = typer.Option(0),

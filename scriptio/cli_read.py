@@ -14,16 +14,30 @@ from scriptio.api import InputGroup, LineOutcome, expand_inputs, load_model, rea
 from scriptio.errors import InputError
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write through a temp file so an interrupted run never leaves a truncated output."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def make_folders(*folders: Path | None) -> None:
+    for folder in folders:
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise InputError(folder, f"cannot create output folder ({error.strerror})",
+                                 "choose a writable folder") from None
 
 
 def write_debug(debug_dir: Path, outcome: LineOutcome) -> None:
@@ -35,7 +49,7 @@ def write_debug(debug_dir: Path, outcome: LineOutcome) -> None:
 
 
 def run_read(inputs: list[Path], model: str | None, output_dir: Path | None, debug_dir: Path | None,
-             beam: int, threads: int) -> int:
+             decoding: dict, threads: int) -> int:
     """Read every input; return how many failed (their errors already printed)."""
     import torch
 
@@ -49,13 +63,7 @@ def run_read(inputs: list[Path], model: str | None, output_dir: Path | None, deb
             failures += 1
         else:
             groups.append(item)
-    for folder in (output_dir, debug_dir):
-        if folder is not None:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise InputError(folder, f"cannot create output folder ({error.strerror})",
-                                 "choose a writable folder") from None
+    make_folders(output_dir, debug_dir)
     claimed: dict[Path, str] = {}
     multiple = len(groups) > 1
     owner = [index for index, group in enumerate(groups) for _ in group.records]
@@ -66,7 +74,7 @@ def run_read(inputs: list[Path], model: str | None, output_dir: Path | None, deb
     from scriptio.cli_progress import progress_bar
 
     with progress_bar(len(records), "reading") as advance:
-        outcomes = read_lines(records, recognizer, chunk=256, keep_images=debug_dir is not None, beam=beam,
+        outcomes = read_lines(records, recognizer, chunk=256, keep_images=debug_dir is not None, decoding=decoding,
                               on_progress=advance)
         for position, outcome in enumerate(outcomes):
             index = owner[position]

@@ -7,6 +7,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from lxml import etree
+
+SCHEMAS = Path(__file__).parent / "export" / "schemas"
+XSD = "{http://www.w3.org/2001/XMLSchema}"
 
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "to", "tea", "ten", "net", "eat", "ate"]
 
@@ -36,7 +40,8 @@ def tiny_model_path(tmp_path_factory) -> Path:
 
     torch.manual_seed(0)
     recognizer = new_crnn_recognizer(["".join(WORDS) + " "],
-                                     CRNNConfig(height=32, channels=(8, 16, 16, 16), hidden=16, layers=1))
+                                     CRNNConfig(height=32, channels=(8, 16, 16, 16), pools=((2, 2), (2, 2), (2, 1), (2, 1)),
+                                                hidden=16, layers=1))
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     recognizer.save(path, {"val_cer": {}})
     return path
@@ -47,3 +52,18 @@ def line_folder(tmp_path) -> Path:
     folder = tmp_path / "lines"
     write_synthetic_folder(folder, 3, seed=1)
     return folder
+
+
+@pytest.fixture(scope="session")
+def page_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "pagecontent-2019-07-15.xsd")))
+
+
+@pytest.fixture(scope="session")
+def alto_schema() -> etree.XMLSchema:
+    """ALTO 4.4, its xlink import pointed at the local copy (in memory; the file stays official)."""
+    tree = etree.parse(str(SCHEMAS / "alto-4-4.xsd"))
+    imports = tree.getroot().findall(f"{XSD}import")
+    assert [i.get("namespace") for i in imports] == ["http://www.w3.org/1999/xlink"]
+    imports[0].set("schemaLocation", (SCHEMAS / "xlink.xsd").resolve().as_uri())
+    return etree.XMLSchema(tree)

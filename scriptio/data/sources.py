@@ -39,18 +39,25 @@ def read_records(spec: str | Path) -> list[LineRecord]:
                       "give a .jsonl manifest, a PAGE/ALTO .xml file or a folder of images with .gt.txt files")
 
 
-def read_xml(path: Path) -> list[LineRecord]:
-    """Dispatch on the root element's namespace: PAGE or ALTO."""
+def xml_format(path: Path) -> str:
+    """'page' or 'alto', from the root element; FormatError for any other XML."""
     head = path.read_bytes()[:4096].decode("utf-8", errors="replace")
     if "alto" in head.lower() and "<alto" in head.lower():
+        return "alto"
+    if "pagecontent" in head.lower() or "<PcGts" in head:
+        return "page"
+    raise FormatError(path, "XML file is neither PAGE nor ALTO", "give a PAGE (PcGts) or ALTO file")
+
+
+def read_xml(path: Path) -> list[LineRecord]:
+    """Dispatch on the root element's namespace: PAGE or ALTO."""
+    if xml_format(path) == "alto":
         from scriptio.data.alto import read_alto
 
         return read_alto(path)
-    if "pagecontent" in head.lower() or "<PcGts" in head:
-        from scriptio.data.pagexml import read_page_xml
+    from scriptio.data.pagexml import read_page_xml
 
-        return read_page_xml(path)
-    raise FormatError(path, "XML file is neither PAGE nor ALTO", "give a PAGE (PcGts) or ALTO file")
+    return read_page_xml(path)
 
 
 def _read_folder(path: Path, split: str | None) -> list[LineRecord]:

@@ -49,10 +49,15 @@ def clamp01(value: float | None) -> float | None:
 
 
 def image_name(page: Page) -> str:
-    """The page image's base name (formats store a file name; folders differ between machines)."""
+    """How the file names its image: a relative path as given (e.g. '../scans/p1.jpg', set by
+    the command line so the file finds its image from where it is written), else the base
+    name, since absolute folders differ between machines."""
     if page.image_path is None:
         return ""
-    return PureWindowsPath(str(page.image_path)).name or Path(str(page.image_path)).name
+    path = Path(str(page.image_path))
+    if not path.is_absolute() and not PureWindowsPath(str(page.image_path)).drive:
+        return path.as_posix()
+    return PureWindowsPath(str(page.image_path)).name or path.name
 
 
 def bbox(points: Sequence[Point]) -> Box | None:

@@ -44,6 +44,26 @@ def load_gray(path: str | Path) -> np.ndarray:
         raise InputError(path, f"image is corrupt or truncated ({error})", "re-export the image") from None
 
 
+def load_gray_frames(path: str | Path) -> list[np.ndarray]:
+    """Every frame of a multi-page TIFF (or the one image of any other file) as grayscale."""
+    path = Path(path)
+    first = load_gray(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return [first]
+    frames = [first]
+    try:
+        with Image.open(path) as image:
+            for index in range(1, getattr(image, "n_frames", 1)):
+                image.seek(index)
+                check_size(path, *image.size)
+                frames.append(to_gray_array(image))
+    except InputError:
+        raise
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InputError(path, f"TIFF frame {len(frames) + 1} is corrupt ({error})", "re-export the file") from None
+    return frames
+
+
 def check_size(path: Path | str, width: int, height: int) -> None:
     if width < MIN_SIDE or height < MIN_SIDE:
         raise InputError(path, f"image is {width}x{height} px, too small to hold text",

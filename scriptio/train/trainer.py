@@ -46,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     curriculum_epochs: int = 0
     augment: bool = True
+    augment_probability: float = 0.6
     epoch_size: int | None = None
     stuck_window: int = 200
     stuck_patience: int = 1500
@@ -114,7 +115,7 @@ class Trainer:
         self.state = TrainState()
         self.rng = np.random.default_rng(config.seed)
         self.blank_window: deque[float] = deque(maxlen=config.stuck_window)
-        self.augment_params = AugmentParams()
+        self.augment_params = AugmentParams(probability=config.augment_probability)
         self.downsample = int(getattr(self.network, "downsample", 1))
         self.labels = {
             id(s): [self.alphabet.encode(r.text or "") for r in s.cache.records] for s in self.sources

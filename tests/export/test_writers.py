@@ -20,8 +20,6 @@ from scriptio.export.pagexml import write_page_xml
 from scriptio.export.text import write_text
 from scriptio.types import CharSpan, LineResult, Page, Region, TextLine, WordResult
 
-SCHEMAS = Path(__file__).parent / "schemas"
-XSD = "{http://www.w3.org/2001/XMLSchema}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 WIDTH, HEIGHT = 400, 300
 
@@ -30,21 +28,6 @@ TEXTS = [
     "Ça > 3 < 5 « naïve » 'x' \"y\"",
     "Übermäßig straße ½",
 ]
-
-
-@pytest.fixture(scope="module")
-def page_schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / "pagecontent-2019-07-15.xsd")))
-
-
-@pytest.fixture(scope="module")
-def alto_schema() -> etree.XMLSchema:
-    """ALTO 4.4, its xlink import pointed at the local copy (in memory; the file stays official)."""
-    tree = etree.parse(str(SCHEMAS / "alto-4-4.xsd"))
-    imports = tree.getroot().findall(f"{XSD}import")
-    assert [i.get("namespace") for i in imports] == ["http://www.w3.org/1999/xlink"]
-    imports[0].set("schemaLocation", (SCHEMAS / "xlink.xsd").resolve().as_uri())
-    return etree.XMLSchema(tree)
 
 
 def _words(text: str, confidence: float) -> LineResult:

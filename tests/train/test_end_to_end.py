@@ -24,7 +24,7 @@ def test_training_on_synthetic_lines_lowers_cer_on_unseen_lines(tmp_path):
     write_synthetic_folder(tmp_path / "val", 40, seed=3)
     train_records = read_folder(tmp_path / "train")
     val_records = read_folder(tmp_path / "val")
-    config = CRNNConfig(height=32, channels=(16, 32, 32, 48), hidden=64, layers=2, dropout=0.1, conv_dropout=0.0)
+    config = CRNNConfig(height=32, channels=(16, 32, 32, 48), pools=((2, 2), (2, 2), (2, 1), (2, 1)), hidden=64, layers=2, dropout=0.1, conv_dropout=0.0)
     recognizer = new_crnn_recognizer([r.text for r in train_records], config)
     train_cache = load_cache(train_records, 32, recognizer.steps)
     val_cache = load_cache(val_records, 32, recognizer.steps)

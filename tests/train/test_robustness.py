@@ -10,7 +10,8 @@ from scriptio.train.setup import new_crnn_recognizer
 from scriptio.train.trainer import Source, TrainConfig, Trainer
 from scriptio.types import LineRecord
 
-CONFIG = dict(height=32, channels=(8, 8, 16, 16), hidden=16, layers=1, dropout=0.0, conv_dropout=0.0)
+CONFIG = dict(height=32, channels=(8, 8, 16, 16), pools=((2, 2), (2, 2), (2, 1), (2, 1)), hidden=16, layers=1,
+              dropout=0.0, conv_dropout=0.0)
 
 
 def fake_cache(widths_and_texts: list[tuple[int, str]]) -> LineCache:
