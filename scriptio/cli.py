@@ -14,12 +14,14 @@ from typing import Optional
 
 import typer
 
+from scriptio.cli_lm import lm_app
 from scriptio.errors import ScriptioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Read handwriting: images of lines or pages in, text out.")
 synth_app = typer.Typer(no_args_is_help=True, help="Render synthetic handwriting datasets.")
 app.add_typer(synth_app, name="synth")
+app.add_typer(lm_app, name="lm")
 
 
 class Level(str, Enum):
@@ -61,12 +63,15 @@ def read(
     output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),
     debug_dir: Optional[Path] = typer.Option(None, help="write lines before/after normalization (line level) "
                                                         "or the found layout (page level) as PNGs"),
-    beam: int = typer.Option(1, help="beam width (1 = greedy)"),
+    beam: Optional[int] = typer.Option(None, help="beam width (default: 1 = greedy; with --lm, its tuned beam)"),
+    lm: Optional[str] = typer.Option(None, help="language model: 'en', 'fr' (bundled), an .arpa file or a bundle folder"),
+    lm_weight: Optional[float] = typer.Option(None, help="LM weight (default: the value tuned for the model)"),
+    word_bonus: Optional[float] = typer.Option(None, help="insertion bonus per LM unit (default: tuned value)"),
     threads: int = typer.Option(2, help="CPU threads for the network"),
 ) -> None:
     """Read handwritten pages or lines."""
-    decoding = {"beam": beam}
     try:
+        decoding = decoding_options(beam, lm, lm_weight, word_bonus)
         if level is Level.line:
             if output_format not in (None, OutputFormat.txt):
                 fail(f"--format {output_format.value} needs page geometry; use --level page, or --format txt")
@@ -87,6 +92,21 @@ def read(
         fail(str(error))
     if failures:
         raise typer.Exit(1)
+
+
+def decoding_options(beam: int | None, lm: str | None, lm_weight: float | None,
+                     word_bonus: float | None) -> dict:
+    """Arguments for `decode.ctc`: greedy by default, the LM's tuned settings unless overridden."""
+    if beam is not None and beam < 1:
+        fail("--beam must be at least 1")
+    if lm is None:
+        return {"beam": beam or 1}
+    from scriptio.lm.bundle import load_language_model
+
+    choice = load_language_model(lm)
+    return {"beam": beam or choice.beam, "lm": choice.lm,
+            "lm_weight": choice.lm_weight if lm_weight is None else lm_weight,
+            "word_bonus": choice.word_bonus if word_bonus is None else word_bonus}
 
 
 @app.command()
@@ -111,13 +131,16 @@ def segment(
 def evaluate(
     data: list[str] = typer.Argument(..., help="datasets: folder, PAGE/ALTO, JSONL (path.jsonl:val for a split)"),
     model: Optional[str] = typer.Option(None, help="model file (default: the bundled model)"),
+    beam: Optional[int] = typer.Option(None, help="beam width (default: 1 = greedy; with --lm, its tuned beam)"),
+    lm: Optional[str] = typer.Option(None, help="language model: 'en', 'fr', an .arpa file or a bundle folder"),
+    lm_weight: Optional[float] = typer.Option(None), word_bonus: Optional[float] = typer.Option(None),
     threads: int = typer.Option(2),
 ) -> None:
     """Print CER and WER per dataset."""
     from scriptio.cli_eval import run_eval
 
     try:
-        run_eval(data, model, threads)
+        run_eval(data, model, threads, decoding_options(beam, lm, lm_weight, word_bonus))
     except ScriptioError as error:
         fail(str(error))
 

@@ -10,14 +10,14 @@ from scriptio.errors import DataError
 from scriptio.text.metrics import ErrorRate
 
 
-def evaluate_dataset(recognizer, spec: str) -> tuple[ErrorRate, int, float]:
+def evaluate_dataset(recognizer, spec: str, decoding: dict | None = None) -> tuple[ErrorRate, int, float]:
     records = [r for r in read_records(spec) if r.text]
     if not records:
         raise DataError(f"{spec}: no transcribed lines to evaluate (need .gt.txt files or text in the manifest)")
     rate, failed = ErrorRate(), 0
     started = time.time()
     with progress_bar(len(records), f"eval {spec}") as advance:
-        for outcome in read_lines(records, recognizer, on_progress=advance):
+        for outcome in read_lines(records, recognizer, decoding=decoding, on_progress=advance):
             if outcome.result is None:
                 failed += 1
                 continue
@@ -25,7 +25,7 @@ def evaluate_dataset(recognizer, spec: str) -> tuple[ErrorRate, int, float]:
     return rate, failed, time.time() - started
 
 
-def run_eval(specs: list[str], model: str | None, threads: int) -> None:
+def run_eval(specs: list[str], model: str | None, threads: int, decoding: dict | None = None) -> None:
     import torch
 
     torch.set_num_threads(threads)
@@ -34,6 +34,6 @@ def run_eval(specs: list[str], model: str | None, threads: int) -> None:
     print("| dataset | lines | CER | WER | unreadable | lines/s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for spec in specs:
-        rate, failed, seconds = evaluate_dataset(recognizer, spec)
+        rate, failed, seconds = evaluate_dataset(recognizer, spec, decoding)
         print(f"| {spec} | {rate.lines} | {rate.cer:.2%} | {rate.wer:.2%} | {failed} | "
               f"{rate.lines / max(seconds, 1e-9):.1f} |", flush=True)

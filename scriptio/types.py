@@ -53,6 +53,7 @@ class LineResult:
     confidence: float
     chars: list[CharSpan] = field(default_factory=list)
     words: list[WordResult] = field(default_factory=list)
+    score: float | None = None
 
 
 @dataclass

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from scriptio.decode.align import aligned_spans
+from scriptio.decode.beam import DEFAULT_MIN_LOGPROB, prefix_beam_search
+from scriptio.lm.scorer import make_scorer
 from scriptio.text.codec import BLANK, Alphabet
 from scriptio.types import CharSpan, LineResult, WordResult
 
@@ -56,9 +59,28 @@ def build_result(spans: list[CharSpan]) -> LineResult:
 
 
 def ctc(logprobs: np.ndarray, alphabet: Alphabet, *, beam: int = 1, lm=None, lexicon=None,
-        lm_weight: float = 0.0, word_bonus: float = 0.0, frame_width: float = 1.0
-        ) -> list[LineResult]:
-    """The decoder contract: n-best hypotheses for one line. beam=1 without LM is greedy."""
+        lm_weight: float = 0.0, word_bonus: float = 0.0, frame_width: float = 1.0,
+        nbest: int | None = None, min_logprob: float = DEFAULT_MIN_LOGPROB,
+        top_k: int | None = None) -> list[LineResult]:
+    """The decoder contract: n-best hypotheses for one line, best first.
+
+    beam=1 without LM or lexicon is greedy: one result, scored by its best path's log-probability.
+    Otherwise a CTC prefix beam search (`decode.beam`) fused with `lm` (a character or word
+    `NgramModel`, a `HybridModel` or any `LanguageScorer`) and/or restricted to `lexicon`
+    returns up to `nbest` (default: `beam`) results whose `score` is optical + lm_weight * LM +
+    word_bonus * units in natural logs; their character spans come from a forced alignment.
+    """
     if beam <= 1 and lm is None and lexicon is None:
-        return [decode_greedy(logprobs, alphabet, frame_width)]
-    raise NotImplementedError("beam search and language models arrive with issue 4")
+        result = decode_greedy(logprobs, alphabet, frame_width)
+        result.score = float(logprobs.max(axis=1).sum()) if logprobs.shape[0] else 0.0
+        return [result]
+    hypotheses = prefix_beam_search(logprobs, alphabet, beam=beam, scorer=make_scorer(lm, lexicon),
+                                    lm_weight=lm_weight, word_bonus=word_bonus,
+                                    min_logprob=min_logprob, top_k=top_k, nbest=nbest)
+    spans = aligned_spans(logprobs, [h.labels for h in hypotheses], alphabet, frame_width)
+    results = []
+    for hypothesis, chars in zip(hypotheses, spans):
+        result = build_result(chars)
+        result.score = hypothesis.score
+        results.append(result)
+    return results

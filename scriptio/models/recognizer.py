@@ -47,20 +47,28 @@ class LineRecognizer:
         batch, widths = lines_to_batch(lines)
         return self.network(batch, widths)
 
-    def recognize(self, lines: Sequence[np.ndarray], batch_size: int = 16, beam: int = 1
-                  ) -> list[LineResult]:
-        """Read normalized lines, batching lines of similar width to limit padding."""
-        results: list[LineResult | None] = [None] * len(lines)
+    def line_posteriors(self, lines: Sequence[np.ndarray], batch_size: int = 16) -> list[np.ndarray]:
+        """(T_i, C) log-probabilities per line, batching lines of similar width to limit padding."""
+        out: list[np.ndarray | None] = [None] * len(lines)
         order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
-        frame_width = float(getattr(self.network, "downsample", 1))
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
             logprobs, lengths = self.posteriors([lines[i] for i in chunk])
             array = logprobs.float().numpy()
             for column, index in enumerate(chunk):
-                frames = array[: int(lengths[column]), column]
-                results[index] = ctc(frames, self.alphabet, beam=beam, frame_width=frame_width)[0]
-        return results  # type: ignore[return-value]
+                out[index] = array[: int(lengths[column]), column]
+        return out  # type: ignore[return-value]
+
+    @property
+    def frame_width(self) -> float:
+        """Input pixels per output frame (the network's horizontal downsampling)."""
+        return float(getattr(self.network, "downsample", 1))
+
+    def recognize(self, lines: Sequence[np.ndarray], batch_size: int = 16, **decoding) -> list[LineResult]:
+        """Read normalized lines; `decoding` goes to `decode.ctc` (beam, lm, lexicon, lm_weight,
+        word_bonus) and the best hypothesis of each line is returned."""
+        return [ctc(frames, self.alphabet, frame_width=self.frame_width, **decoding)[0]
+                for frames in self.line_posteriors(lines, batch_size)]
 
     def state_metadata(self, extra: dict | None = None) -> dict:
         arch, config = network_config(self.network)

@@ -1,0 +1,94 @@
+"""The recipe of the bundled language models: `python -m scriptio.lm.recipe --shared ../shared`.
+
+English: the running text in ../shared/data/text (Brown corpus, speeches, science news) plus
+the English training transcriptions (hooker train). French: the French training
+transcriptions (copiste, peraire, mss20 train) plus the 40,000 most frequent French words of
+the `wordfreq` package, each as a one-word line, so that spellings of common words the letters
+never use are still known. Validation lines are never used here; LM weights are tuned on them
+afterwards by `benchmarks/lm.py --tune`, which writes them into each bundle's lm.json.
+
+Each language gets a character n-gram (`char.arpa.gz`) and a hybrid word/character model
+(`words.arpa.gz` + `chars.arpa.gz`), pruned so that the bundle stays well under 20 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from scriptio.data.manifest import read_manifest
+from scriptio.lm import build_lm, write_arpa
+from scriptio.lm.bundle import BUNDLE_FILE, BUNDLED
+from scriptio.lm.hybrid import HybridModel
+
+LANGUAGES = {"en": ("hooker",), "fr": ("copiste", "peraire", "mss20")}
+CHAR_ORDER = 7
+CHAR_PRUNE = (1, 1, 2, 2, 3, 3)
+WORD_ORDER = 3
+WORD_PRUNE = (1, 2)
+FRENCH_WORDS = 40_000
+
+
+def transcriptions(shared: Path, sets: tuple[str, ...], split: str = "train") -> list[str]:
+    lines = []
+    for name in sets:
+        lines += [r.text for r in read_manifest(shared / "data" / "htr" / name / "lines.jsonl", split) if r.text]
+    return lines
+
+
+def language_texts(shared: Path, language: str) -> list[str]:
+    texts = transcriptions(shared, LANGUAGES[language])
+    if language == "en":
+        for path in sorted((shared / "data" / "text").glob("en-*.txt")):
+            texts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        from wordfreq import top_n_list
+
+        texts += top_n_list("fr", FRENCH_WORDS)
+    return texts
+
+
+def build_bundle(shared: Path, language: str, out: Path) -> dict:
+    started = time.time()
+    texts = language_texts(shared, language)
+    out.mkdir(parents=True, exist_ok=True)
+    chars = build_lm(texts, "char", CHAR_ORDER, prune=CHAR_PRUNE)
+    write_arpa(chars, out / "char.arpa.gz")
+    hybrid = HybridModel.build(texts, word_order=WORD_ORDER, char_order=5, prune=WORD_PRUNE)
+    write_arpa(hybrid.words, out / "words.arpa.gz")
+    write_arpa(hybrid.chars, out / "chars.arpa.gz")
+    manifest = out / BUNDLE_FILE
+    previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    info = {
+        "kind": previous.get("kind", "char"),
+        "files": {"char": "char.arpa.gz", "words": "words.arpa.gz", "chars": "chars.arpa.gz"},
+        "lm_weight": previous.get("lm_weight", 0.5), "word_bonus": previous.get("word_bonus", 0.5),
+        "beam": previous.get("beam", 10),
+        "language": language,
+        "trained_on": {"transcriptions": [f"{name}:train" for name in LANGUAGES[language]],
+                       "extra": "../shared/data/text/en-*.txt" if language == "en"
+                       else f"wordfreq top {FRENCH_WORDS} French words"},
+        "orders": {"char": CHAR_ORDER, "words": WORD_ORDER, "chars": 5},
+        "ngrams": {"char": chars.counts(), "words": hybrid.words.counts(), "chars": hybrid.chars.counts()},
+    }
+    info.update({k: v for k, v in previous.items() if k.startswith("tuned")})
+    manifest.write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    sizes = {p.name: round(p.stat().st_size / 1e6, 2) for p in out.glob("*.gz")}
+    print(f"{language}: {len(texts)} lines, n-grams {info['ngrams']}, MB {sizes}, "
+          f"{time.time() - started:.0f} s", flush=True)
+    return info
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path("../shared"))
+    parser.add_argument("--out", type=Path, default=BUNDLED)
+    parser.add_argument("--languages", default="en,fr")
+    args = parser.parse_args(argv)
+    for language in args.languages.split(","):
+        build_bundle(args.shared, language, args.out / language)
+
+
+if __name__ == "__main__":
+    main()

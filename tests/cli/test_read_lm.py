@@ -1,0 +1,64 @@
+"""`--lm` on read and eval: bundles, bare ARPA files, tuned defaults and bad paths."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from scriptio.cli import app, decoding_options
+from scriptio.lm import build_lm, write_arpa
+from scriptio.lm.bundle import BUNDLE_FILE, bundled_names, load_language_model
+from scriptio.lm.hybrid import HybridModel
+from scriptio.lm.ngram import NgramModel
+from tests.conftest import WORDS
+
+runner = CliRunner()
+TEXT = [" ".join(WORDS[i:i + 4]) for i in range(len(WORDS) - 4)] * 3
+
+
+@pytest.fixture
+def bundle(tmp_path):
+    folder = tmp_path / "mini"
+    write_arpa(build_lm(TEXT, "char", 4), folder / "char.arpa.gz")
+    hybrid = HybridModel.build(TEXT, word_order=2, char_order=3, min_word_count=1)
+    write_arpa(hybrid.words, folder / "words.arpa.gz")
+    write_arpa(hybrid.chars, folder / "chars.arpa.gz")
+    info = {"kind": "hybrid", "lm_weight": 0.7, "word_bonus": 1.5, "beam": 6,
+            "files": {"char": "char.arpa.gz", "words": "words.arpa.gz", "chars": "chars.arpa.gz"}}
+    (folder / BUNDLE_FILE).write_text(json.dumps(info), encoding="utf-8")
+    return folder
+
+
+def test_bundle_folder_gives_its_kind_and_tuned_settings(bundle):
+    choice = load_language_model(bundle)
+    assert isinstance(choice.lm, HybridModel)
+    assert (choice.lm_weight, choice.word_bonus, choice.beam) == (0.7, 1.5, 6)
+
+
+def test_command_line_values_override_the_tuned_ones(bundle):
+    options = decoding_options(None, str(bundle), None, None)
+    assert (options["beam"], options["lm_weight"], options["word_bonus"]) == (6, 0.7, 1.5)
+    options = decoding_options(3, str(bundle), 0.2, None)
+    assert (options["beam"], options["lm_weight"], options["word_bonus"]) == (3, 0.2, 1.5)
+    assert decoding_options(None, None, None, None) == {"beam": 1}
+
+
+def test_bare_arpa_file_loads_as_its_unit(bundle):
+    choice = load_language_model(bundle / "char.arpa.gz")
+    assert isinstance(choice.lm, NgramModel) and choice.lm.unit == "char"
+
+
+def test_bundled_models_load():
+    for name in bundled_names():
+        choice = load_language_model(name)
+        assert choice.beam >= 1 and choice.lm is not None
+
+
+def test_read_with_lm_and_missing_lm(tiny_model_path, line_folder, bundle, tmp_path):
+    result = runner.invoke(app, ["read", "--level", "line", "--model", str(tiny_model_path),
+                                 "--lm", str(bundle / "char.arpa.gz"), "--beam", "3", str(line_folder)])
+    assert result.exit_code == 0, result.output
+    missing = runner.invoke(app, ["read", "--level", "line", "--model", str(tiny_model_path),
+                                  "--lm", str(tmp_path / "nope.arpa"), str(line_folder)])
+    assert missing.exit_code == 2 and "nope.arpa" in missing.output and "Traceback" not in missing.output
