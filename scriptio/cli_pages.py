@@ -43,6 +43,10 @@ class PageWriter:
             sys.stdout.flush()
             return True
         target = self.output_dir / f"{name}{FORMATS[fmt][1]}"
+        if target.resolve() == job.source.resolve():
+            typer.echo(f"error: {job.source}: writing the result to {target} would overwrite this input "
+                       "(choose another --output-dir)", err=True)
+            return False
         if target in self.claimed:
             typer.echo(f"error: {job.source}: output {target} is already written for {self.claimed[target]} "
                        "(rename one of the inputs)", err=True)

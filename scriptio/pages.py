@@ -48,7 +48,7 @@ def expand_page_inputs(inputs: list[Path]) -> Iterator[PageJob | InputError]:
             elif not path.exists():
                 raise InputError(path, "no such file or folder", "check the path")
             elif path.suffix.lower() == ".xml":
-                yield PageJob(path.stem, path, xml_format=xml_format(path))
+                yield PageJob(output_stem(path), path, xml_format=xml_format(path))
             elif is_image_path(path):
                 yield PageJob(path.stem, path)
             else:
@@ -56,6 +56,15 @@ def expand_page_inputs(inputs: list[Path]) -> Iterator[PageJob | InputError]:
                                  "give a PNG, JPEG or TIFF page image, or a PAGE/ALTO .xml file")
         except ScriptioError as error:
             yield error if isinstance(error, InputError) else InputError(path, str(error))
+
+
+def output_stem(path: Path) -> str:
+    """'scan.page.xml' (a file we wrote) → 'scan', so that reading it gives scan.page.xml again."""
+    stem = path.stem
+    for suffix in (".page", ".alto"):
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
 
 
 def load_job_pages(job: PageJob, segment: Callable[[np.ndarray, Path], Page]

@@ -24,9 +24,10 @@ from scriptio.lm.hybrid import HybridModel
 
 LANGUAGES = {"en": ("hooker",), "fr": ("copiste", "peraire", "mss20")}
 CHAR_ORDER = 7
-CHAR_PRUNE = (1, 1, 2, 2, 3, 3)
 WORD_ORDER = 3
-WORD_PRUNE = (1, 2)
+# minimum counts for orders 2, 3, ... (char, word): the large English corpus is pruned hard
+# to stay well under 20 MB; the small French one keeps nearly everything
+PRUNE = {"en": ((1, 2, 2, 3, 4, 5), (2, 3)), "fr": ((1, 1, 2, 2, 3, 3), (1, 2))}
 FRENCH_WORDS = 40_000
 
 
@@ -53,9 +54,10 @@ def build_bundle(shared: Path, language: str, out: Path) -> dict:
     started = time.time()
     texts = language_texts(shared, language)
     out.mkdir(parents=True, exist_ok=True)
-    chars = build_lm(texts, "char", CHAR_ORDER, prune=CHAR_PRUNE)
+    char_prune, word_prune = PRUNE[language]
+    chars = build_lm(texts, "char", CHAR_ORDER, prune=char_prune)
     write_arpa(chars, out / "char.arpa.gz")
-    hybrid = HybridModel.build(texts, word_order=WORD_ORDER, char_order=5, prune=WORD_PRUNE)
+    hybrid = HybridModel.build(texts, word_order=WORD_ORDER, char_order=5, prune=word_prune)
     write_arpa(hybrid.words, out / "words.arpa.gz")
     write_arpa(hybrid.chars, out / "chars.arpa.gz")
     manifest = out / BUNDLE_FILE
@@ -70,6 +72,7 @@ def build_bundle(shared: Path, language: str, out: Path) -> dict:
                        "extra": "../shared/data/text/en-*.txt" if language == "en"
                        else f"wordfreq top {FRENCH_WORDS} French words"},
         "orders": {"char": CHAR_ORDER, "words": WORD_ORDER, "chars": 5},
+        "prune": {"char": list(char_prune), "words": list(word_prune)},
         "ngrams": {"char": chars.counts(), "words": hybrid.words.counts(), "chars": hybrid.chars.counts()},
     }
     info.update({k: v for k, v in previous.items() if k.startswith("tuned")})
