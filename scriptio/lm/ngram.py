@@ -130,15 +130,7 @@ class NgramModel:
         return self.advance(state, EOS)[1]
 
     def _lookup(self, context: State, token: str) -> float:
-        probs, backoffs = self._probs, self._backoffs
-        penalty = 0.0
-        for start in range(len(context) + 1):
-            history = context[start:]
-            logprob = probs.get(history + (token,))
-            if logprob is not None:
-                return logprob + penalty
-            penalty += backoffs.get(history, 0.0)
-        return UNKNOWN_FLOOR
+        return backoff_lookup(self._probs, self._backoffs, context, token)
 
     def score_sequence(self, tokens: Sequence[str], *, bos: bool = True, eos: bool = True) -> float:
         """log10 probability of a token sequence (from `<s>` and ending with `</s>` by default)."""
@@ -303,7 +295,8 @@ def estimate_order(counts: Counter, kept: Collection[State], discounts: Discount
 
 def backoff_lookup(probs: dict[State, float], backoffs: dict[State, float], context: State,
                    token: str) -> float:
-    """log10 p(token | context) in backoff form (used while the model is being built)."""
+    """log10 p(token | context) in backoff form (ARPA semantics: the longest known n-gram,
+    plus the backoff weights of the longer histories passed over)."""
     penalty = 0.0
     for start in range(len(context) + 1):
         history = context[start:]
