@@ -39,15 +39,48 @@ def sauvola(flat: np.ndarray, window: int, k: float = 0.2, r: float = 0.5,
     return (flat < threshold) & (flat < 1.0 - min_contrast)
 
 
+def drop_faint(mask: np.ndarray, flat: np.ndarray, ratio: float) -> np.ndarray:
+    """Remove connected components much paler than the page's ink.
+
+    Show-through from the back of the sheet and ghosts of offset writing are continuous
+    strokes that Sauvola keeps, but they are clearly paler than the writing on this side:
+    a component whose darker pixels (90th percentile) reach less than `ratio` of the page's
+    dark ink level is dropped. That level is the 95th percentile over the ink of components
+    clear of the image edge (the scanner's black surround would set it too high). A page
+    written in one pale medium (pencil) is judged against its own level and keeps everything.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    H, W = mask.shape
+    x, y, w, h = (stats[:, i] for i in range(4))
+    inner = (x > 0) & (y > 0) & (x + w < W) & (y + h < H)
+    ys, xs = np.nonzero(labels)
+    comp = labels[ys, xs]
+    dark = 1.0 - flat[ys, xs]
+    inside = inner[comp]
+    level = float(np.percentile(dark[inside] if inside.any() else dark, 95))
+    order = np.lexsort((dark, comp))
+    comp, dark = comp[order], dark[order]
+    starts = np.searchsorted(comp, np.arange(n))
+    counts = np.bincount(comp, minlength=n)
+    p90 = dark[np.minimum(starts + (0.9 * np.maximum(counts - 1, 0)).astype(np.int64), dark.size - 1)]
+    keep = p90 >= ratio * level
+    keep[0] = False
+    return keep[labels]
+
+
 MAX_GAIN = 4.0
+FAINT_RATIO = 0.5
 
 
 def ink_mask(gray: np.ndarray, window: int = 41) -> np.ndarray:
-    """Ink mask (True = ink) of a grayscale page, robust to shading and faint pencil."""
+    """Ink mask (True = ink) of a grayscale page, robust to shading, faint pencil and
+    show-through."""
     flat = flatten_background(gray, window)
     # stretch so that the darkest ink is near 0: pencil pages are otherwise low-contrast
     # (gain capped: on a blank page the darkest pixels are paper texture, not ink)
     low = min(float(np.percentile(flat, 0.5)), 0.95)
     gain = min(1.0 / (1.0 - low), MAX_GAIN)
     flat = np.clip(1.0 - (1.0 - flat) * gain, 0.0, 1.0)
-    return sauvola(flat, window)
+    return drop_faint(sauvola(flat, window), flat, FAINT_RATIO)

@@ -3,10 +3,14 @@
 Handwritten lines are wavy, slightly skewed and touch their neighbours through ascenders and
 descenders, so no single horizontal projection separates them. Blurring the ink strongly
 along x and weakly along y turns each line into a ridge; ridges are traced column by column
-(piece-wise projection profiles joined across strips, which follows skew and waviness), the
-page is cut between ridges at the valleys of the smeared image, and every connected component
-goes to the ridge that holds most of its pixels (components spanning two lines are split at
-the valley).
+(piece-wise projection profiles joined across strips, which follows skew and waviness).
+Traces that double one another without a valley between them are folded together, and a
+trace that resumes just after another ends on about the same row continues it. The page is
+cut between ridges at the valleys of the smeared image, and every connected component goes
+to the ridge that holds most of its pixels (components spanning lines are cut at the
+valleys; a cut-off loop that would stand alone goes back to its own line). A line's pieces
+are then split at wide gaps and at ruled margins, and pieces that continue one another on
+the same row are joined.
 """
 from __future__ import annotations
 
@@ -30,10 +34,25 @@ class LineMask:
         return float(self.xs.min()), float(self.ys.min()), float(self.xs.max()), float(self.ys.max())
 
 
-def remove_rules(mask: np.ndarray) -> np.ndarray:
+@dataclass
+class Rule:
+    """A long vertical rule inside the page (a ruled margin): lines do not run across it."""
+
+    slope: float          # x = slope * y + offset
+    offset: float
+    y0: float
+    y1: float
+
+    def x_at(self, y: float) -> float:
+        return self.slope * y + self.offset
+
+
+def remove_rules(mask: np.ndarray) -> tuple[np.ndarray, list[Rule]]:
     """Drop long thin straight strokes (ruled lines, margins, borders, page edges), and all
     ink beyond a long rule near the image edge: that is the scan's view past the page's edge
-    or across the gutter, whose ruler marks and facing-page text are not this page's lines."""
+    or across the gutter, whose ruler marks and facing-page text are not this page's lines.
+    Long vertical rules further in (a notebook's margin) are returned: they separate the
+    margin's notes from the lines beside them."""
     H, W = mask.shape
     length = int(0.12 * max(H, W))
     m8 = mask.astype(np.uint8)
@@ -45,10 +64,51 @@ def remove_rules(mask: np.ndarray) -> np.ndarray:
     keep = mask & (cv2.dilate(horizontal | vertical, np.ones((3, 3), np.uint8)) == 0)
     cols = cv2.dilate(vertical, np.ones((1, 5), np.uint8)).sum(axis=0) > 0.3 * H
     rows = cv2.dilate(horizontal, np.ones((5, 1), np.uint8)).sum(axis=1) > 0.3 * W
-    (x0, x1), (y0, y1) = _frame(cols, 0.15), _frame(rows, 0.05)
+    (x0, x1), (y0, y1) = _frame(cols, 0.08), _frame(rows, 0.05)
     frame = np.zeros_like(keep)
     frame[y0 + 1:y1, x0 + 1:x1] = True
-    return keep & frame
+    inner = (x0 + 0.02 * W, x1 - 0.02 * W)
+    return keep & frame, _inner_rules(vertical, inner)
+
+
+def _inner_rules(vertical: np.ndarray, between: tuple[float, float]) -> list[Rule]:
+    """Vertical rules over a third of the page tall whose x lies within `between`; none
+    when there are many (squared paper: its lines run under the writing, not beside it)."""
+    H = vertical.shape[0]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(vertical, np.ones((9, 3), np.uint8)), connectivity=8)
+    rules = []
+    for k in np.flatnonzero(stats[:, cv2.CC_STAT_HEIGHT] > 0.3 * H):
+        if k == 0:
+            continue
+        ys, xs = np.nonzero(labels == k)
+        slope, offset = np.polyfit(ys, xs, 1)
+        rule = Rule(float(slope), float(offset), float(ys.min()), float(ys.max()))
+        if between[0] < rule.x_at((rule.y0 + rule.y1) / 2) < between[1]:
+            rules.append(rule)
+    return rules if len(rules) <= MAX_RULES else []
+
+
+MAX_RULES = 3
+
+
+def strip_rules(mask: np.ndarray, spacing: float) -> np.ndarray:
+    """Remove thin straight horizontal and vertical runs longer than ~1.5 line spacings.
+
+    Grid or ruled paper leaves rule fragments (broken where the printing is pale) that are
+    too short for `remove_rules` but tie the words they cross into page-sized components;
+    handwriting has few strokes that long and that straight (an underline is no loss).
+    """
+    length = max(5, int(RULE_SPACINGS * spacing))
+    m8 = mask.astype(np.uint8)
+    horizontal = cv2.morphologyEx(cv2.dilate(m8, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vertical = cv2.morphologyEx(cv2.dilate(m8, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    return mask & ((horizontal | vertical) == 0)
+
+
+RULE_SPACINGS = 1.5
 
 
 def _frame(hits: np.ndarray, margin: float) -> tuple[int, int]:
@@ -63,21 +123,28 @@ def _frame(hits: np.ndarray, margin: float) -> tuple[int, int]:
 def filter_components(mask: np.ndarray, spacing: float) -> np.ndarray:
     """Remove what no handwritten line is made of, judged against the line spacing.
 
-    Specks (paper noise); giants taller than ~3 lines or wider than most of the page (borders,
-    pictures); tall thin strokes (broken margins and rules); large components touching the
-    image edge (page edges, binding shadows); solid blobs (stamps, holes, dark patches).
+    Specks (paper noise); giants wider than most of the page or taller than a dozen lines
+    (borders, pictures); tall narrow strokes (broken margins and rules, brackets, words
+    written up the margin); large components touching the image edge (page edges, binding
+    shadows); solid blobs (stamps, holes, dark patches). A component a few lines tall is
+    kept: it is usually text tied together by loops or by a crossing-out stroke, and line
+    assignment cuts it between the lines it spans.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     x, y, w, h, area = (stats[:, i].astype(np.float64) for i in range(5))
     H, W = mask.shape
     S = spacing
     keep = area >= max(3.0, 0.004 * S * S)
-    keep &= ~((h > 3.5 * S) | (w > 0.7 * W) | ((h > 1.8 * S) & (w < 0.12 * h)))
+    keep &= ~((h > GIANT * S) | (w > 0.7 * W) | ((h > 1.8 * S) & (w < NARROW * h)))
     touches = (x == 0) | (y == 0) | (x + w >= W) | (y + h >= H)
     keep &= ~(touches & ((h > 1.2 * S) | (w > 5 * S)))
     keep &= ~((area > 0.6 * w * h) & (w * h > 1.5 * S * S))
     keep[0] = False
     return keep[labels]
+
+
+GIANT = 12.0      # components taller than this many line spacings are not text
+NARROW = 0.12     # tall components narrower than this share of their height are not lines
 
 
 def _peaks(column: np.ndarray, threshold: float, min_sep: int) -> list[int]:
@@ -161,34 +228,84 @@ def _paint_regions(smear: np.ndarray, tracks: list[np.ndarray], step: int, reach
     return region
 
 
-def detect_lines(mask: np.ndarray, spacing: float) -> list[LineMask]:
-    """Lines of a cleaned ink mask whose lines are about `spacing` px apart."""
-    H, W = mask.shape
-    if spacing <= 0 or not mask.any():
-        return []
+def find_ridges(mask: np.ndarray, spacing: float) -> tuple[np.ndarray, list[np.ndarray], int]:
+    """Smeared ink, the traced ridges (one (x, y) array per line candidate) and the step."""
     S = spacing
-    ink = mask.astype(np.float32)
-    smear = cv2.GaussianBlur(ink, (0, 0), sigmaX=SIGMA_X * S, sigmaY=SIGMA_Y * S)
+    smear = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=SIGMA_X * S, sigmaY=SIGMA_Y * S)
     step = max(2, int(round(S / 8)))
     strong = smear[smear > 0.02]
     if strong.size == 0:
-        return []
+        return smear, [], step
     threshold = max(0.03, RIDGE_REL * float(np.percentile(strong, 90)))
-    raw = trace_ridges(smear, step, max_dy=0.3 * S, min_sep=max(2, int(0.55 * S)),
+    raw = trace_ridges(smear, step, max_dy=0.3 * S, min_sep=max(2, int(MIN_SEP * S)),
                        threshold=threshold)
     tracks = [np.array(t, np.float64) for t in raw if len(t) * step >= 0.5 * S]
-    if not tracks:
-        return []
+    tracks = _join_tracks(_prune_tracks(tracks, smear, S), S)
     for t in tracks:   # smooth the ridge a little: per-column peaks jitter by a pixel or two
         if len(t) >= 5:
             t[:, 1] = np.convolve(np.pad(t[:, 1], 2, mode="edge"), np.ones(5) / 5, mode="valid")
-    region = _paint_regions(smear, tracks, step, reach=0.7 * S)
+    return smear, tracks, step
 
+
+def _same_ridge(a: np.ndarray, b: np.ndarray, smear: np.ndarray, spacing: float) -> bool:
+    """Whether track a (the shorter) runs along b for most of its length with no real
+    valley of the smeared ink between them: then both follow one line (its letter bodies
+    and a run of tall letters, say) and a cannot be a line of its own."""
+    lo, hi = max(a[0, 0], b[0, 0]), min(a[-1, 0], b[-1, 0])
+    if hi - lo < 0.5 * (a[-1, 0] - a[0, 0]):
+        return False
+    xs = np.linspace(lo, hi, 9).round().astype(int)
+    ya = np.interp(xs, a[:, 0], a[:, 1]).round().astype(int)
+    yb = np.interp(xs, b[:, 0], b[:, 1]).round().astype(int)
+    if np.mean(np.abs(ya - yb)) > SAME_RIDGE_DY * spacing:
+        return False
+    ratios = []
+    for x, y0, y1 in zip(xs, np.minimum(ya, yb), np.maximum(ya, yb)):
+        column = smear[y0:y1 + 1, x]
+        ends = min(column[0], column[-1])
+        ratios.append(column.min() / ends if ends > 0 else 0.0)
+    return float(np.median(ratios)) > SAME_RIDGE_VALLEY
+
+
+def _prune_tracks(tracks: list[np.ndarray], smear: np.ndarray, spacing: float) -> list[np.ndarray]:
+    """Fold tracks that duplicate a longer one into it: the part alongside is dropped, any
+    part beyond the longer track's ends extends it."""
+    order = sorted(range(len(tracks)), key=lambda k: -(tracks[k][-1, 0] - tracks[k][0, 0]))
+    kept: list[np.ndarray] = []
+    for k in order:
+        t = tracks[k]
+        for i, other in enumerate(kept):
+            if _same_ridge(t, other, smear, spacing):
+                beyond = t[(t[:, 0] < other[0, 0]) | (t[:, 0] > other[-1, 0])]
+                if beyond.size:
+                    both = np.concatenate([other, beyond])
+                    kept[i] = both[np.argsort(both[:, 0], kind="stable")]
+                break
+        else:
+            kept.append(t)
+    return kept
+
+
+@dataclass
+class _Ink:
+    """Every ink pixel with its component, the line it was given and the component's line."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    line: np.ndarray      # line label per pixel (0: none)
+    owner: np.ndarray     # label of the line holding most of the pixel's component
+    comp: np.ndarray      # connected component per pixel
+
+
+def _assign_ink(mask: np.ndarray, region: np.ndarray, n_lines: int, spacing: float) -> _Ink:
+    """Give each component to the line band holding most of it; tall components spanning
+    several bands are cut at the band limits instead."""
+    S = spacing
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     ys, xs = np.nonzero(labels)
     comp = labels[ys, xs]
     lab = region[ys, xs]
-    T = len(tracks) + 1
+    T = n_lines + 1
     counts = np.bincount(comp * T + lab, minlength=n * T).reshape(n, T)
     counts_in = counts.copy()
     counts_in[:, 0] = 0
@@ -196,21 +313,86 @@ def detect_lines(mask: np.ndarray, spacing: float) -> list[LineMask]:
     total = np.maximum(counts.sum(axis=1), 1)
     second = np.sort(counts_in, axis=1)[:, -2] if T > 2 else np.zeros(n)
     tall = stats[:, cv2.CC_STAT_HEIGHT] > 1.2 * S
-    split = tall & (second >= 0.2 * total)
-    line_of = np.where(split[comp] & (lab > 0), lab, majority[comp])
-    keep = line_of > 0
-    xs, ys, line_of = xs[keep], ys[keep], line_of[keep]
+    # a tall component goes to several lines when a second line holds a good share of it,
+    # or when no line holds most of it (text tied across many lines by a crossing stroke)
+    top = counts_in.max(axis=1)
+    split = tall & ((second >= 0.2 * total) | (top < 0.6 * total))
+    line = np.where(split[comp] & (lab > 0), lab, majority[comp])
+    owner = majority[comp]
+    keep = line > 0
+    return _Ink(xs[keep], ys[keep], line[keep], owner[keep], comp[keep])
 
-    order = np.argsort(line_of, kind="stable")
-    xs, ys, line_of = xs[order], ys[order], line_of[order]
-    bounds = np.flatnonzero(np.diff(line_of)) + 1
-    pieces: list[tuple[np.ndarray, np.ndarray]] = []
-    for gx, gy in zip(np.split(xs, bounds), np.split(ys, bounds)):
-        if gx.size:
-            pieces.extend(_split_gaps(gx, gy, gap=GAP_SPLIT * S))
-    pieces = _merge_collinear(pieces, S)
+
+def _pieces(ink: _Ink, spacing: float, rules: list[Rule]) -> list[np.ndarray]:
+    """Pixel indices of each line's horizontally separate stretches."""
+    order = np.argsort(ink.line, kind="stable")
+    bounds = np.flatnonzero(np.diff(ink.line[order])) + 1
+    pieces: list[np.ndarray] = []
+    for idx in np.split(order, bounds):
+        if idx.size:
+            for part in _split_gaps(ink.xs, idx, gap=GAP_SPLIT * spacing):
+                pieces.extend(_split_rules(ink, part, rules, spacing))
+    return pieces
+
+
+def _split_rules(ink: _Ink, idx: np.ndarray, rules: list[Rule], spacing: float) -> list[np.ndarray]:
+    """Cut a piece where a margin rule runs between its ink, unless writing crosses the
+    rule there (ink close to it on its row)."""
+    parts = [idx]
+    for rule in rules:
+        out = []
+        for part in parts:
+            y = float(np.median(ink.ys[part]))
+            if not rule.y0 <= y <= rule.y1:
+                out.append(part)
+                continue
+            dx = ink.xs[part] - rule.x_at(y)
+            left = dx < 0
+            if left.all() or not left.any() or (np.abs(dx) <= max(3.0, 0.12 * spacing)).any():
+                out.append(part)
+            else:
+                out.extend([part[left], part[~left]])
+        parts = out
+    return parts
+
+
+def _reattach_orphans(ink: _Ink, pieces: list[np.ndarray], spacing: float) -> bool:
+    """Give back to their own line the small pieces made only of cut-off parts of another
+    line's components (a descender loop reaching into the next line's band, an ascender
+    into the previous one), which would otherwise come out as lines of their own.
+    Returns whether any pixel moved."""
+    moved = False
+    for idx in pieces:
+        foreign = ink.owner[idx] != ink.line[idx]
+        width = ink.xs[idx].max() - ink.xs[idx].min() + 1
+        if width <= ORPHAN_WIDTH * spacing and foreign.mean() >= 0.8:
+            ink.line[idx[foreign]] = ink.owner[idx[foreign]]
+            moved = True
+    return moved
+
+
+def detect_lines(mask: np.ndarray, spacing: float, rules: list[Rule] | None = None) -> list[LineMask]:
+    """Lines of a cleaned ink mask whose lines are about `spacing` px apart; no line runs
+    across one of the vertical `rules`."""
+    rules = rules or []
+    if spacing <= 0 or not mask.any():
+        return []
+    S = spacing
+    smear, tracks, step = find_ridges(mask, S)
+    if not tracks:
+        return []
+    region = _paint_regions(smear, tracks, step, reach=0.7 * S)
+    ink = _assign_ink(mask, region, len(tracks), S)
+    if ink.xs.size == 0:
+        return []
+    pieces = _pieces(ink, S, rules)
+    if _reattach_orphans(ink, pieces, S):
+        pieces = _pieces(ink, S, rules)
+    groups = _merge_collinear([(ink.xs[i], ink.ys[i]) for i in pieces], S, rules)
+    merged = [np.concatenate([pieces[i] for i in g]) for g in groups]
     lines = []
-    for gx, gy in pieces:
+    for idx in merged:
+        gx, gy = ink.xs[idx], ink.ys[idx]
         w, h = gx.max() - gx.min() + 1, gy.max() - gy.min() + 1
         if gx.size < 0.04 * S * S or h < 0.25 * S or (w < 0.4 * S and h < 0.4 * S):
             continue
@@ -222,30 +404,78 @@ def detect_lines(mask: np.ndarray, spacing: float) -> list[LineMask]:
 SIGMA_X = 0.8      # horizontal smear, in line spacings: bridges word gaps, not column gaps
 SIGMA_Y = 0.12     # vertical smear: merges a line's strokes, keeps the valley between lines
 RIDGE_REL = 0.25   # ridge strength needed, relative to a strong line's
+MIN_SEP = 0.4     # ridges in one column are at least this far apart (in spacings)
 POLY_MARGIN = 0.08  # polygon margin around the ink envelope
 BAND_UP = 0.5       # the polygon covers at least this far above the baseline...
 BAND_DOWN = 0.15    # ...and this far below it (in spacings)
 GAP_SPLIT = 2.5    # a horizontal gap this wide (in spacings) separates two lines
+ORPHAN_WIDTH = 1.5  # pieces this narrow (in spacings) made of another line's strokes go back
 
 
-def _split_gaps(xs: np.ndarray, ys: np.ndarray, gap: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Split one line's pixels where a horizontal gap wider than `gap` separates them."""
-    order = np.argsort(xs, kind="stable")
-    xs, ys = xs[order], ys[order]
-    cuts = np.flatnonzero(np.diff(xs) > gap) + 1
-    return list(zip(np.split(xs, cuts), np.split(ys, cuts)))
+def _split_gaps(xs: np.ndarray, idx: np.ndarray, gap: float) -> list[np.ndarray]:
+    """Split one line's pixels (indices into xs) where a horizontal gap wider than `gap`
+    separates them."""
+    idx = idx[np.argsort(xs[idx], kind="stable")]
+    cuts = np.flatnonzero(np.diff(xs[idx]) > gap) + 1
+    return np.split(idx, cuts)
 
 
-def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float):
-    """Join pieces that continue one another on the same row (a ridge broken by a gap).
+@dataclass
+class _Trace:
+    """A piece's body row per x bin (median ink row), for comparing pieces where they meet."""
 
-    Pieces are sorted by their median row so that only near rows are compared: a noisy page
-    can give thousands of pieces and must not cost quadratic time.
+    bins: np.ndarray      # sorted bin indices (x // bin width) that hold ink
+    rows: np.ndarray      # median ink row in each of those bins
+    row: float            # median row of the whole piece
+
+    def start(self, n: int = 2) -> float:
+        return float(np.median(self.rows[:n]))
+
+    def end(self, n: int = 2) -> float:
+        return float(np.median(self.rows[-n:]))
+
+
+def _trace(xs: np.ndarray, ys: np.ndarray, width: float) -> _Trace:
+    b = (xs // width).astype(np.int64)
+    order = np.lexsort((ys, b))
+    b, y = b[order], ys[order]
+    cuts = np.flatnonzero(np.diff(b)) + 1
+    starts = np.r_[0, cuts]
+    ends = np.r_[cuts, b.size]
+    return _Trace(b[starts], y[(starts + ends - 1) // 2].astype(np.float64), float(np.median(ys)))
+
+
+def _continues(a: _Trace, b: _Trace, spacing: float, max_gap_bins: int) -> float | None:
+    """Vertical mismatch (px) where piece b meets or overlaps piece a, None if they cannot
+    be one line: b must start after a starts, and either overlap a in x (then their body
+    rows in the shared bins must agree) or begin within `max_gap_bins` after a ends (then
+    a's last and b's first body rows must agree)."""
+    if b.bins[0] < a.bins[0] or b.bins[0] - a.bins[-1] > max_gap_bins:
+        return None
+    common, ia, ib = np.intersect1d(a.bins, b.bins, assume_unique=True, return_indices=True)
+    if common.size:
+        return float(np.median(np.abs(a.rows[ia] - b.rows[ib])))
+    return abs(a.end() - b.start())
+
+
+def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float,
+                     rules: list[Rule] | None = None):
+    """Join pieces that continue one another on the same row (a ridge broken by a gap,
+    by a word written with a wide space, or by a neighbour line touching this one).
+
+    Pieces are compared where they meet, by their body rows (median ink row per half-line
+    bin), which follows skewed and wavy lines better than whole-piece medians. Pairs are
+    only looked at between pieces whose rows are within a line and a half, sorted by row,
+    so a noisy page with thousands of pieces does not cost quadratic time. Returns the
+    groups of piece indices that form one line each.
     """
     if len(pieces) < 2:
-        return pieces
-    info = [(float(np.median(gy)), float(gx.min()), float(gx.max())) for gx, gy in pieces]
-    order = sorted(range(len(pieces)), key=lambda i: info[i][0])
+        return [[i] for i in range(len(pieces))]
+    width = max(2.0, spacing / 2)
+    traces = [_trace(gx, gy, width) for gx, gy in pieces]
+    sides = _rule_sides(pieces, rules or [])
+    max_gap = int(np.ceil(MERGE_GAP * spacing / width))
+    order = sorted(range(len(pieces)), key=lambda i: traces[i].row)
     parent = list(range(len(pieces)))
 
     def find(i: int) -> int:
@@ -256,15 +486,70 @@ def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float
 
     for a, i in enumerate(order):
         for j in order[a + 1:]:
-            if info[j][0] - info[i][0] >= 0.3 * spacing:
+            if traces[j].row - traces[i].row >= 1.5 * spacing:
                 break
-            if max(info[i][1], info[j][1]) - min(info[i][2], info[j][2]) < 1.2 * spacing:
-                parent[find(j)] = find(i)
+            for p, q in ((i, j), (j, i)):
+                dy = _continues(traces[p], traces[q], spacing, max_gap)
+                if dy is not None and dy < MERGE_DY * spacing and sides[p] == sides[q]:
+                    parent[find(q)] = find(p)
+                    break
     groups: dict[int, list[int]] = {}
     for i in range(len(pieces)):
         groups.setdefault(find(i), []).append(i)
-    return [(np.concatenate([pieces[i][0] for i in g]), np.concatenate([pieces[i][1] for i in g]))
-            for g in groups.values()]
+    return list(groups.values())
+
+
+def _rule_sides(pieces: list[tuple[np.ndarray, np.ndarray]], rules: list[Rule]) -> list[tuple]:
+    """For each piece, which side of each rule (level with it) its ink lies on."""
+    sides = []
+    for gx, gy in pieces:
+        y, x = float(np.median(gy)), float(np.median(gx))
+        sides.append(tuple(x < r.x_at(y) if r.y0 <= y <= r.y1 else None for r in rules))
+    return sides
+
+
+def _join_tracks(tracks: list[np.ndarray], spacing: float) -> list[np.ndarray]:
+    """Join a track to the one that ends just before it starts, on nearly the same row
+    (compared over two line spacings at each end: a single word can sit high or low).
+
+    The tracer drops a ridge where it jumps (a tall word, a touching neighbour) and starts
+    a new one a little further on; left apart, the line would come out in pieces."""
+    def head(t: np.ndarray) -> float:
+        return float(np.median(t[t[:, 0] <= t[0, 0] + 2 * spacing, 1]))
+
+    def tail(t: np.ndarray) -> float:
+        return float(np.median(t[t[:, 0] >= t[-1, 0] - 2 * spacing, 1]))
+
+    tracks = sorted(tracks, key=lambda t: t[0, 0])
+    joined = True
+    while joined:
+        joined = False
+        best: tuple[float, int, int] | None = None
+        heads, tails = [head(t) for t in tracks], [tail(t) for t in tracks]
+        for j, b in enumerate(tracks):
+            for i, a in enumerate(tracks):
+                if i == j:
+                    continue
+                dx, dy = b[0, 0] - a[-1, 0], abs(heads[j] - tails[i])
+                if -0.25 * spacing <= dx <= JOIN_GAP * spacing and dy <= JOIN_DY * spacing:
+                    cost = dy + 0.25 * max(dx, 0.0)
+                    if best is None or cost < best[0]:
+                        best = (cost, i, j)
+        if best is not None:
+            _, i, j = best
+            a, b = tracks[i], tracks[j]
+            tracks[i] = np.concatenate([a, b[b[:, 0] > a[-1, 0]]])
+            del tracks[j]
+            joined = True
+    return tracks
+
+
+JOIN_GAP = 1.0     # a track may resume this far (in spacings) after another ends...
+JOIN_DY = 0.5      # ...this close to its row, and then continues it
+SAME_RIDGE_DY = 0.8       # tracks closer than this (in spacings)...
+SAME_RIDGE_VALLEY = 0.75  # ...with the smear between them this high (vs. the ridges) are one
+MERGE_GAP = 1.5    # pieces of one line may be this far apart (in spacings)...
+MERGE_DY = 0.3     # ...if their body rows where they meet differ by less than this
 
 
 def _binned(xs: np.ndarray, ys: np.ndarray, width: int):

@@ -7,8 +7,10 @@ import cv2
 import numpy as np
 
 from scriptio.layout.binarize import ink_mask
-from scriptio.layout.lines import detect_lines, filter_components, line_spacing, remove_rules
+from scriptio.layout.lines import (LineMask, Rule, detect_lines, filter_components, line_spacing,
+                                   remove_rules, strip_rules)
 from scriptio.layout.regions import group_lines, hull_polygon, order_lines, xy_cut
+from scriptio.layout.skew import estimate_skew, level_transform, map_points, warp_mask
 from scriptio.types import Page, Region, TextLine
 
 WORK_SIDE = 1100          # analysis resolution (long side): text lines stay 15-40 px high
@@ -33,25 +35,26 @@ def _resize(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-def _analyse(gray: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
-    """Clean ink mask and line spacing at `scale` (spacing 0: no text found)."""
+def _analyse(gray: np.ndarray, scale: float) -> tuple[np.ndarray, float, list[Rule]]:
+    """Clean ink mask, line spacing (0: no text found) and margin rules at `scale`."""
     small = _resize(gray, scale)
     window = max(15, int(max(small.shape) / 27))
-    mask = remove_rules(ink_mask(small, window))
+    mask, rules = remove_rules(ink_mask(small, window))
     spacing = line_spacing(mask)
     if spacing <= 0:
-        return mask, 0.0
-    mask = filter_components(mask, spacing)
+        return mask, 0.0, rules
+    mask = filter_components(strip_rules(mask, spacing), spacing)
     # a second look once noise and non-text are gone: the period is then cleaner
-    return mask, line_spacing(mask) or spacing
+    return mask, line_spacing(mask) or spacing, rules
 
 
 def segment_page(gray: np.ndarray, image_path: Path | None = None) -> Page:
     """Find text lines (polygon + baseline, page pixels) grouped in regions, in reading order.
 
     Colour input is converted to gray. Analysis runs on a downscaled copy (finer when the
-    handwriting is small on a large scan); everything is mapped back to the input's pixels.
-    A blank page gives a Page with no regions.
+    handwriting is small on a large scan), turned level when the writing slopes;
+    everything is mapped back to the input's pixels. A blank page gives a Page with no
+    regions.
     """
     gray = _to_gray(np.asarray(gray))
     H, W = gray.shape[:2]
@@ -59,32 +62,58 @@ def segment_page(gray: np.ndarray, image_path: Path | None = None) -> Page:
     if H < 8 or W < 8 or int(gray.max()) - int(gray.min()) < 16:
         return page
     scale = min(1.0, WORK_SIDE / max(H, W))
-    mask, spacing = _analyse(gray, scale)
+    mask, spacing, rules = _analyse(gray, scale)
     if 0 < spacing < MIN_SPACING_PX and scale < 1.0:
         scale = min(1.0, scale * MIN_SPACING_PX * 1.3 / spacing, MAX_WORK_SIDE / max(H, W))
-        mask, spacing = _analyse(gray, scale)
+        mask, spacing, rules = _analyse(gray, scale)
     if spacing <= 0:
         return page
-    found = detect_lines(mask, spacing)
+    mask, spacing, rules, to_work = _level(mask, spacing, rules)
+    found = detect_lines(mask, spacing, rules)
     if not found:
         return page
+    # work (levelled) pixels -> page pixels
+    back = cv2.invertAffineTransform(to_work) / scale
+    _add_regions(page, found, spacing, back)
+    return page
 
+
+def _level(mask: np.ndarray, spacing: float,
+           rules: list[Rule]) -> tuple[np.ndarray, float, list[Rule], np.ndarray]:
+    """Turn a sloping page's mask level. Returns the mask, its line spacing, the margin
+    rules in its frame, and the 2×3 map from the unlevelled mask to it (identity if level)."""
+    angle = estimate_skew(mask, spacing)
+    if angle == 0.0:
+        return mask, spacing, rules, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    matrix, size = level_transform(mask.shape, angle)
+    level = warp_mask(mask, matrix, size)
+    moved = []
+    for rule in rules:
+        (xa, ya), (xb, yb) = map_points([[rule.x_at(rule.y0), rule.y0],
+                                         [rule.x_at(rule.y1), rule.y1]], matrix)
+        slope = (xb - xa) / (yb - ya) if yb != ya else 0.0
+        moved.append(Rule(slope, xa - slope * ya, min(ya, yb), max(ya, yb)))
+    return level, line_spacing(level) or spacing, moved, matrix
+
+
+def _add_regions(page: Page, found: list[LineMask], spacing: float, back: np.ndarray) -> None:
+    """Group the lines into blocks, order blocks and lines, and add them to the page with
+    their geometry mapped to page pixels by the 2×3 matrix `back`."""
+    W, H = page.width, page.height
     boxes = [line.box for line in found]
     blocks = group_lines(boxes, spacing)
     block_boxes = [(min(boxes[i][0] for i in g), min(boxes[i][1] for i in g),
                     max(boxes[i][2] for i in g), max(boxes[i][3] for i in g)) for g in blocks]
-    inv = 1.0 / scale
     for r, b in enumerate(xy_cut(block_boxes), start=1):
         ids = blocks[b]
         ordered = [ids[k] for k in order_lines([boxes[i] for i in ids])]
         lines = []
         for n, i in enumerate(ordered, start=1):
-            poly = _clip(found[i].polygon * inv, W, H)
-            base = _clip(found[i].baseline * inv, W, H)
+            poly = _clip(map_points(found[i].polygon, back), W, H)
+            base = _clip(map_points(found[i].baseline, back), W, H)
             lines.append(TextLine(id=f"r{r}_l{n}", polygon=_points(poly), baseline=_points(base)))
-        hull = hull_polygon(np.concatenate([found[i].polygon for i in ids]) * inv)
+        hull = hull_polygon(map_points(np.concatenate([found[i].polygon for i in ids]), back))
         page.regions.append(Region(id=f"r{r}", polygon=_points(_clip(hull, W, H)), lines=lines))
-    return page
 
 
 def _clip(points: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -121,3 +121,54 @@ def test_baseline_matching_scores():
     result = match_baselines([line, far], [[(0, 19), (100, 19)]], [ref_poly])
     assert result.matched == 1 and result.precision == 0.5 and result.recall == 1.0
     assert match_lines([line, far], [ref_poly]).pairs[0][:2] == (0, 0)
+
+
+@pytest.mark.parametrize("angle", [7.0, -25.0])
+def test_strongly_skewed_page_is_levelled(angle):
+    gray, boxes = render_page(1400, 1400, [(250, 1150)], top=350, rows=8, spacing=90, size=36)
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rotated = cv2.warpAffine(gray, m, (w, h), borderValue=255)
+    polygons = [(np.c_[np.array(box_polygon(b), np.float64), np.ones(4)] @ m.T).tolist()
+                for b in boxes]
+    page = segment_page(rotated)
+    assert_all_matched(page.lines, polygons, 8)
+    # baselines follow the slope (OpenCV's positive angle turns the text counter-clockwise)
+    for line in page.lines:
+        (x0, y0), (x1, y1) = line.baseline[0], line.baseline[-1]
+        assert abs(np.degrees(np.arctan2(y1 - y0, x1 - x0)) + angle) < 2.0
+
+
+def test_show_through_is_not_text():
+    gray, boxes = render_page(1200, 1400, [(100, 1100)], top=150, rows=10, spacing=110, size=36)
+    ghost, _ = render_page(1200, 1400, [(100, 1100)], top=205, rows=10, spacing=110, size=36,
+                           seed=5)
+    ghost = ghost[:, ::-1]                              # the back page's writing, mirrored
+    page_img = np.minimum(gray, np.where(ghost < 128, 185, 255)).astype(np.uint8)
+    page = segment_page(page_img)
+    assert_all_matched(page.lines, [box_polygon(b) for b in boxes], 10)
+
+
+def test_notebook_margin_notes_are_their_own_lines():
+    gray, boxes = render_page(1100, 1200, [(240, 1050)], top=200, rows=10, spacing=70, size=34)
+    image = Image.fromarray(gray)
+    draw = ImageDraw.Draw(image)
+    draw.line([(215, 0), (215, 1199)], fill=60, width=3)      # the margin rule
+    font = ImageFont.load_default(size=34)
+    notes = []
+    for r in (0, 4, 7):                                       # dates in the margin
+        xy = (70, 200 + r * 70)
+        draw.text(xy, "12/7", fill=20, font=font)
+        notes.append(draw.textbbox(xy, "12/7", font=font))
+    page = segment_page(np.asarray(image))
+    refs = [box_polygon(b) for b in boxes + notes]
+    assert_all_matched(page.lines, refs, 13)
+
+
+def test_grid_paper_does_not_hide_words():
+    gray, boxes = render_page(1100, 1300, [(100, 1000)], top=150, rows=10, spacing=95, size=36)
+    grid = gray.copy()
+    grid[::24, :] = np.minimum(grid[::24, :], 175)            # pale printed squares
+    grid[:, ::24] = np.minimum(grid[:, ::24], 175)
+    page = segment_page(grid)
+    assert_all_matched(page.lines, [box_polygon(b) for b in boxes], 10)
