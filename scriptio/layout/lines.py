@@ -144,7 +144,7 @@ def filter_components(mask: np.ndarray, spacing: float) -> np.ndarray:
 
 
 GIANT = 12.0      # components taller than this many line spacings are not text
-NARROW = 0.12     # tall components narrower than this share of their height are not lines
+NARROW = 0.3      # tall components narrower than this share of their height are not lines
 
 
 def _peaks(column: np.ndarray, threshold: float, min_sep: int) -> list[int]:
@@ -436,6 +436,7 @@ class _Trace:
 
 
 def _trace(xs: np.ndarray, ys: np.ndarray, width: float) -> _Trace:
+    """Body rows of a piece's pixels in x bins `width` wide."""
     b = (xs // width).astype(np.int64)
     order = np.lexsort((ys, b))
     b, y = b[order], ys[order]
@@ -445,7 +446,7 @@ def _trace(xs: np.ndarray, ys: np.ndarray, width: float) -> _Trace:
     return _Trace(b[starts], y[(starts + ends - 1) // 2].astype(np.float64), float(np.median(ys)))
 
 
-def _continues(a: _Trace, b: _Trace, spacing: float, max_gap_bins: int) -> float | None:
+def _continues(a: _Trace, b: _Trace, max_gap_bins: int) -> float | None:
     """Vertical mismatch (px) where piece b meets or overlaps piece a, None if they cannot
     be one line: b must start after a starts, and either overlap a in x (then their body
     rows in the shared bins must agree) or begin within `max_gap_bins` after a ends (then
@@ -459,7 +460,7 @@ def _continues(a: _Trace, b: _Trace, spacing: float, max_gap_bins: int) -> float
 
 
 def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float,
-                     rules: list[Rule] | None = None):
+                     rules: list[Rule] | None = None) -> list[list[int]]:
     """Join pieces that continue one another on the same row (a ridge broken by a gap,
     by a word written with a wide space, or by a neighbour line touching this one).
 
@@ -489,7 +490,7 @@ def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float
             if traces[j].row - traces[i].row >= 1.5 * spacing:
                 break
             for p, q in ((i, j), (j, i)):
-                dy = _continues(traces[p], traces[q], spacing, max_gap)
+                dy = _continues(traces[p], traces[q], max_gap)
                 if dy is not None and dy < MERGE_DY * spacing and sides[p] == sides[q]:
                     parent[find(q)] = find(p)
                     break
