@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from scriptio.image.io import load_gray
-from scriptio.layout.evaluate import match_baselines, match_lines
+from scriptio.layout.evaluate import below_first_reference, match_baselines, match_lines
 from scriptio.layout.segment import segment_page
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "htr"
@@ -60,9 +60,8 @@ def main(argv: list[str] | None = None) -> None:
             cpu += time.process_time() - c0
             lines = page.lines
             refs = row["lines"]
-            if name in IGNORE_ABOVE_FIRST and refs:
-                top = min(min(p[1] for p in r["polygon"]) for r in refs)
-                lines = [l for l in lines if max(p[1] for p in l.polygon) > top]
+            if name in IGNORE_ABOVE_FIRST:
+                lines = below_first_reference(lines, [r["polygon"] for r in refs])
             m = match_lines(lines, [r["polygon"] for r in refs])
             mb = match_baselines(lines, [r["baseline"] for r in refs], [r["polygon"] for r in refs])
             n_ref += m.n_ref

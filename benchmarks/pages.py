@@ -21,7 +21,7 @@ import torch
 
 from scriptio.api import load_model
 from scriptio.image.io import load_gray
-from scriptio.layout.evaluate import match_lines
+from scriptio.layout.evaluate import below_first_reference, match_lines
 from scriptio.layout.segment import segment_page
 from scriptio.pages import recognize_page
 from scriptio.text.metrics import ErrorRate
@@ -52,11 +52,9 @@ def reference_page(row: dict) -> Page:
 
 
 def scored_lines(page: Page, row: dict, name: str) -> list[TextLine]:
-    lines = page.lines
-    if name in IGNORE_ABOVE_FIRST and row["lines"]:
-        top = min(min(p[1] for p in line["polygon"]) for line in row["lines"])
-        lines = [line for line in lines if max(p[1] for p in line.polygon) > top]
-    return lines
+    if name in IGNORE_ABOVE_FIRST:
+        return below_first_reference(page.lines, [line["polygon"] for line in row["lines"]])
+    return page.lines
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,7 @@
 """`scriptio read` for line images: recognition, output files, debug images, error reporting."""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -11,19 +9,14 @@ import numpy as np
 import typer
 
 from scriptio.api import InputGroup, LineOutcome, expand_inputs, load_model, read_lines
+from scriptio.atomic import atomic_target
 from scriptio.errors import InputError
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write through a temp file so an interrupted run never leaves a truncated output."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with atomic_target(path) as temp:
+        temp.write_bytes(data)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

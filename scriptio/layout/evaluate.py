@@ -129,3 +129,12 @@ def match_baselines(predicted: list[TextLine], reference: list[Polygon | None],
                 scores[i, j] = _baseline_score(np.asarray(line.baseline, np.float64), r, height / 3)
     pairs = _greedy(scores, threshold)
     return MatchResult(len(predicted), len(reference), len(pairs), pairs)
+
+
+def below_first_reference(predicted: list[TextLine], reference: list[Polygon]) -> list[TextLine]:
+    """The found lines that reach below the top of the first reference line: what lies wholly
+    above it (copiste's printed consent header and file ID) is not transcribed, so not scored."""
+    if not reference:
+        return predicted
+    top = min(min(point[1] for point in polygon) for polygon in reference)
+    return [line for line in predicted if max(point[1] for point in line.polygon) > top]

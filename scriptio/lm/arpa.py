@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import IO
 
+from scriptio.atomic import atomic_target
 from scriptio.errors import FormatError, InputError
 from scriptio.lm.ngram import NgramModel
 from scriptio.lm.tokens import SPACE, SPECIAL
@@ -39,18 +38,9 @@ def format_float(value: float) -> str:
 def write_arpa(model: NgramModel, path: str | Path) -> None:
     """Write `model` as ARPA, atomically (temp file + rename): a crash leaves no partial file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(temp, "wt", encoding="utf-8", newline="\n") as stream:
-            write_arpa_stream(model, stream)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with atomic_target(path) as temp, opener(temp, "wt", encoding="utf-8", newline="\n") as stream:
+        write_arpa_stream(model, stream)
 
 
 def write_arpa_stream(model: NgramModel, stream: IO[str]) -> None:

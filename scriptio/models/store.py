@@ -6,8 +6,6 @@ validation CER, so that `load` can rebuild the recognizer from the file alone.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -15,6 +13,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
+from scriptio.atomic import atomic_target
 from scriptio.errors import ModelError
 
 FORMAT_VERSION = 1
@@ -28,15 +27,8 @@ def save_model(path: str | Path, state: dict[str, torch.Tensor], metadata: dict)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     meta = dict(metadata, format_version=FORMAT_VERSION)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, temp, metadata={METADATA_KEY: json.dumps(meta, ensure_ascii=False)})
-        os.chmod(temp, 0o644)  # mkstemp makes files private; a model is meant to be shared
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with atomic_target(path) as temp:
+        save_file(tensors, str(temp), metadata={METADATA_KEY: json.dumps(meta, ensure_ascii=False)})
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
