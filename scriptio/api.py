@@ -34,7 +34,11 @@ def map_to_input(result: LineResult, offset: float, scale: float) -> LineResult:
 def load_model(name_or_path: str | Path | None = None, threads: int | None = None):
     from scriptio.models.recognizer import load_recognizer
 
-    return load_recognizer(name_or_path, threads=threads)
+    recognizer = load_recognizer(name_or_path, threads=threads)
+    prepare = getattr(recognizer.network, "prepare_for_inference", None)
+    if prepare is not None:  # reading only: fold what training needs apart
+        prepare()
+    return recognizer
 
 
 @dataclass

@@ -67,7 +67,7 @@ def run_read(inputs: list[Path], model: str | None, output_dir: Path | None, deb
     from scriptio.cli_progress import progress_bar
 
     with progress_bar(len(records), "reading") as advance:
-        outcomes = read_lines(records, recognizer, chunk=256, keep_images=debug_dir is not None, decoding=decoding,
+        outcomes = read_lines(records, recognizer, chunk=1024, keep_images=debug_dir is not None, decoding=decoding,
                               on_progress=advance)
         for position, outcome in enumerate(outcomes):
             index = owner[position]

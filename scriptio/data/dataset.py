@@ -47,6 +47,15 @@ class LineCache:
             self.images.append(image)
         self.report.loaded = len(self.images)
 
+    def head(self, count: int | None) -> "LineCache":
+        """The first `count` lines (all when None), sharing the images."""
+        if count is None or count >= len(self):
+            return self
+        part = LineCache([], lambda *args: None)
+        part.records, part.images = self.records[:count], self.images[:count]
+        part.report.loaded = count
+        return part
+
     def __len__(self) -> int:
         return len(self.images)
 

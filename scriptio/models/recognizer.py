@@ -45,7 +45,9 @@ class LineRecognizer:
     def posteriors(self, lines: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         """(T, N, C) log-probabilities and per-line valid lengths, for any decoder."""
         batch, widths = lines_to_batch(lines)
-        return self.network(batch, widths)
+        device = next(self.network.parameters()).device  # a GPU while training validates
+        logprobs, lengths = self.network(batch.to(device), widths.to(device))
+        return logprobs.cpu(), lengths.cpu()
 
     def line_posteriors(self, lines: Sequence[np.ndarray], batch_size: int = 16) -> list[np.ndarray]:
         """(T_i, C) log-probabilities per line, batching lines of similar width to limit padding."""

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from scriptio.nets.layers import PairMaxPool, fold_batch_norm
+
 
 @dataclass
 class CRNNConfig:
@@ -57,7 +59,7 @@ class CRNN(nn.Module):
             ]
             if config.conv_dropout and index >= 2:
                 blocks.append(nn.Dropout2d(config.conv_dropout))
-            blocks.append(nn.MaxPool2d(pool))
+            blocks.append(PairMaxPool(pool))
             in_channels, height = out_channels, height // pool[0]
         if height < 1:
             raise ValueError(f"line height {config.height} is too small for {len(config.pools)} poolings")
@@ -89,6 +91,12 @@ class CRNN(nn.Module):
         nn.init.xavier_uniform_(self.output.weight)
         nn.init.zeros_(self.output.bias)
 
+    def prepare_for_inference(self) -> None:
+        """Fold batch norms into the convolutions: same outputs in eval mode, faster on the CPU.
+        The network can no longer be trained or saved with the standard parameter names."""
+        self.eval()
+        fold_batch_norm(self.cnn)
+
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         return torch.div(widths, self.downsample, rounding_mode="floor").clamp(min=1)
 
@@ -96,7 +104,7 @@ class CRNN(nn.Module):
         """images: (N, 1, H, W) ink=1 on 0; returns log-probs (T, N, C) and valid lengths (N,)."""
         features = self.cnn(images)
         n, c, h, w = features.shape
-        sequence = features.reshape(n, c * h, w).permute(2, 0, 1)
+        sequence = features.reshape(n, c * h, w).permute(2, 0, 1).contiguous()
         sequence = self.rnn_dropout(sequence)
         lengths = self.output_lengths(widths).clamp(max=w)
         # No packing: batches hold lines of similar width, and zero padding looks like blank

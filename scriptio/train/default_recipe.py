@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 
 from scriptio.data.manifest import read_manifest
+from scriptio.data.packed import read_pack
+from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNNConfig
 from scriptio.train.setup import load_cache, new_crnn_recognizer
 from scriptio.train.trainer import Source, TrainConfig, Trainer
@@ -32,29 +34,58 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="lines per set (smoke tests)")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--packed", type=Path, default=None,
+                        help="train from a pack of normalized lines (python -m scriptio.train.pack) "
+                             "instead of the crops in --shared")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--loader-threads", type=int, default=0,
+                        help="background threads that augment batches (GPU runs: 4-8)")
+    parser.add_argument("--patience", type=int, default=12, help="epochs without val improvement before stopping")
+    parser.add_argument("--augment-probability", type=float, default=TrainConfig.augment_probability)
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this model's weights, alphabet and architecture (fine-tuning)")
+    parser.add_argument("--arch", type=json.loads, default={},
+                        help='JSON overrides of CRNNConfig, e.g. \'{"pools": [[2,2],[2,2],[2,1],[2,1]]}\'')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
 
     # The defaults: 8x horizontal downsampling (2x faster training and reading than 4x); the
     # 2-hour budget leaves the model underfitted, so dropout and augmentation stay light.
-    config = CRNNConfig()
-    train_records, val_records = {}, {}
-    for name in SETS:
-        manifest = args.shared / "data" / "htr" / name / "lines.jsonl"
-        train_records[name] = read_manifest(manifest, "train")[: args.limit]
-        val_records[name] = read_manifest(manifest, "val")[: args.limit]
-    texts = [r.text or "" for records in train_records.values() for r in records]
-    recognizer = new_crnn_recognizer(texts, config)
+    config = CRNNConfig.from_json({**CRNNConfig().to_json(), **args.arch})
+    initial = load_recognizer(args.init) if args.init else None  # fine-tuning keeps its architecture
+    if initial is not None:
+        config = initial.network.config
     started = time.time()
-    sources = [Source(name, load_cache(records, config.height, recognizer.steps, name), 1.0)
-               for name, records in train_records.items()]
-    val = {name: load_cache(records, config.height, recognizer.steps, name + " val")
-           for name, records in val_records.items() if records}
+    if args.packed:
+        caches = {group: cache.head(args.limit) for group, cache in read_pack(args.packed, config.height).items()}
+        train_caches = {name: caches[f"{name}/train"] for name in SETS if f"{name}/train" in caches}
+        val = {name: caches[f"{name}/val"] for name in SETS if f"{name}/val" in caches}
+        texts = [r.text or "" for cache in train_caches.values() for r in cache.records]
+        recognizer = initial or new_crnn_recognizer(texts, config)
+    else:
+        train_records, val_records = {}, {}
+        for name in SETS:
+            manifest = args.shared / "data" / "htr" / name / "lines.jsonl"
+            train_records[name] = read_manifest(manifest, "train")[: args.limit]
+            val_records[name] = read_manifest(manifest, "val")[: args.limit]
+        texts = [r.text or "" for records in train_records.values() for r in records]
+        recognizer = initial or new_crnn_recognizer(texts, config)
+        train_caches = {name: load_cache(records, config.height, recognizer.steps, name)
+                        for name, records in train_records.items()}
+        val = {name: load_cache(records, config.height, recognizer.steps, name + " val")
+               for name, records in val_records.items() if records}
+    sources = [Source(name, cache, 1.0) for name, cache in train_caches.items()]
     print(f"loaded {sum(len(s.cache) for s in sources)} train and {sum(len(v) for v in val.values())} "
           f"val lines in {time.time() - started:.0f} s; alphabet {len(recognizer.alphabet.chars)} chars", flush=True)
-    train_config = TrainConfig(lr=1e-3, epochs=args.epochs, max_minutes=args.minutes, batch_size=16,
-                               patience=12, seed=args.seed, curriculum_epochs=2, threads=args.threads,
-                               device=args.device)
+    train_config = TrainConfig(lr=args.lr, epochs=args.epochs, max_minutes=args.minutes,
+                               batch_size=args.batch_size, max_batch_pixels=args.batch_size * 1200,
+                               patience=args.patience, seed=args.seed, curriculum_epochs=2, threads=args.threads,
+                               device=args.device, loader_threads=args.loader_threads,
+                               augment_probability=args.augment_probability)
     trainer = Trainer(recognizer, sources, val, train_config, args.out,
                       log=lambda message: print(message, flush=True))
     state = trainer.fit(resume=args.resume)

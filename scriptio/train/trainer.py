@@ -52,6 +52,7 @@ class TrainConfig:
     stuck_patience: int = 1500
     threads: int | None = None
     device: str = "cpu"
+    loader_threads: int = 0  # >0: augment and batch in background threads (GPU runs)
 
 
 @dataclass
@@ -81,6 +82,22 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
     counters: Counters = field(default_factory=Counters)
     lr_scale: float = 1.0
+
+
+def fit_width(image: np.ndarray, labels: list[int], downsample: int) -> tuple[np.ndarray | None, str]:
+    """CTC needs a frame per label plus one between repeats; pad narrow lines, skip hopeless.
+
+    Returns the image (None when skipped) and 'ok', 'padded' or 'skipped'.
+    """
+    needed = len(labels) + sum(1 for a, b in zip(labels, labels[1:]) if a == b)
+    if image.shape[1] // downsample >= needed:
+        return image, "ok"
+    width = needed * downsample + downsample
+    if width > 2 * image.shape[1] + 4 * downsample:
+        return None, "skipped"
+    padded = np.full((image.shape[0], width), 255, dtype=np.uint8)
+    padded[:, : image.shape[1]] = image
+    return padded, "padded"
 
 
 def seed_everything(seed: int) -> None:
@@ -149,7 +166,7 @@ class Trainer:
         state["counters"] = Counters(**state["counters"])
         self.state = TrainState(**state)
         self.rng.bit_generator.state = payload["rng"]
-        torch.set_rng_state(payload["torch_rng"])
+        torch.set_rng_state(payload["torch_rng"].cpu())  # map_location moved it to the GPU
         self.log(f"resumed from {self.checkpoint_path} at epoch {self.state.epoch}, step {self.state.step}")
         return True
 
@@ -182,41 +199,60 @@ class Trainer:
         shares = np.array([s.weight * len(s.cache) for s in self.sources], dtype=np.float64)
         return np.round(total * shares / shares.sum()).astype(int)
 
-    def make_batch(self, source: Source, indices: np.ndarray):
+    def make_batch(self, source: Source, indices: np.ndarray, rng: np.random.Generator | None = None):
+        """Augmented, width-fitted tensors for one batch, or None when no line is usable.
+
+        Pure apart from `rng`, so background threads can build batches while the network trains;
+        narrow-line counts travel with the batch and are added to the counters by the caller.
+        """
+        rng = self.rng if rng is None else rng
         images, targets = [], []
+        padded = skipped = 0
         for index in indices:
             image = source.cache.images[index]
             labels = self.labels[id(source)][index]
             if not labels:
                 continue
             if self.config.augment:
-                image = augment_line(image, self.rng, self.augment_params)
-            image = self.fit_width(image, labels)
+                image = augment_line(image, rng, self.augment_params)
+            image, outcome = fit_width(image, labels, self.downsample)
+            padded += outcome == "padded"
+            skipped += outcome == "skipped"
             if image is None:
                 continue
             images.append(image)
             targets.append(labels)
         if not images:
-            return None
+            return None, padded, skipped
         batch, widths = lines_to_batch(images)
         flat = torch.tensor([l for t in targets for l in t], dtype=torch.long)
         lengths = torch.tensor([len(t) for t in targets], dtype=torch.long)
-        return batch, widths, flat, lengths, targets
+        return (batch, widths, flat, lengths, targets), padded, skipped
 
-    def fit_width(self, image: np.ndarray, labels: list[int]) -> np.ndarray | None:
-        """CTC needs a frame per label plus one between repeats; pad narrow lines, skip hopeless."""
-        needed = len(labels) + sum(1 for a, b in zip(labels, labels[1:]) if a == b)
-        frames = image.shape[1] // self.downsample
-        if frames >= needed:
-            return image
-        width = needed * self.downsample + self.downsample
-        if width > 2 * image.shape[1] + 4 * self.downsample:
-            self.state.counters.skipped_narrow += 1
-            return None
-        self.state.counters.padded_narrow += 1
-        padded = np.full((image.shape[0], width), 255, dtype=np.uint8)
-        padded[:, : image.shape[1]] = image
-        return padded
+    def batches(self, plan: list[tuple[Source, np.ndarray]]):
+        """Yield the epoch's batches in plan order; each gets its own seed drawn here, so the
+        result is the same with or without loader threads."""
+        seeds = self.rng.integers(0, 2**63 - 1, size=len(plan))
+        jobs = [(source, indices, np.random.default_rng(int(seed))) for (source, indices), seed in zip(plan, seeds)]
+        if self.config.loader_threads <= 0:
+            for job in jobs:
+                yield self.count_narrow(*self.make_batch(*job))
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        ahead = 2 * self.config.loader_threads
+        with ThreadPoolExecutor(self.config.loader_threads) as pool:
+            pending = deque(pool.submit(self.make_batch, *job) for job in jobs[:ahead])
+            for job in jobs[ahead:] + [None] * min(ahead, len(jobs)):
+                result = pending.popleft().result()
+                if job is not None:
+                    pending.append(pool.submit(self.make_batch, *job))
+                yield self.count_narrow(*result)
+
+    def count_narrow(self, batch, padded: int, skipped: int):
+        self.state.counters.padded_narrow += padded
+        self.state.counters.skipped_narrow += skipped
+        return batch
 
     # ---------------------------------------------------------------- loop
     def progress(self) -> float:
@@ -237,8 +273,8 @@ class Trainer:
     def train_step(self, batch) -> tuple[float, int, float]:
         images, widths, targets, target_lengths, _ = batch
         self.network.train()
-        logprobs, lengths = self.network(images.to(self.device), widths.to(self.device))
-        loss = self.loss_fn(logprobs, targets, lengths, target_lengths) / images.shape[0]
+        logprobs, lengths = self.network(images.to(self.device, non_blocking=True), widths.to(self.device))
+        loss = self.loss_fn(logprobs, targets.to(self.device), lengths, target_lengths.to(self.device)) / images.shape[0]
         if not torch.isfinite(loss):
             self.state.counters.skipped_nonfinite += 1
             self.optimizer.zero_grad(set_to_none=True)
@@ -301,9 +337,8 @@ class Trainer:
             started = time.time()
             losses, seen, train_cer = [], 0, float("nan")
             with TrainProgress(len(plan), f"epoch {self.state.epoch + 1}") as bar:
-                for source, indices in plan:
+                for batch in self.batches(plan):
                     lr = self.set_lr()
-                    batch = self.make_batch(source, indices)
                     if batch is None:
                         bar.advance()
                         continue

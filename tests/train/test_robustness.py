@@ -7,7 +7,7 @@ import torch
 from scriptio.data.dataset import LineCache, width_batches
 from scriptio.nets.crnn import CRNNConfig
 from scriptio.train.setup import new_crnn_recognizer
-from scriptio.train.trainer import Source, TrainConfig, Trainer
+from scriptio.train.trainer import Source, TrainConfig, Trainer, fit_width
 from scriptio.types import LineRecord
 
 CONFIG = dict(height=32, channels=(8, 8, 16, 16), pools=((2, 2), (2, 2), (2, 1), (2, 1)), hidden=16, layers=1,
@@ -34,13 +34,27 @@ def test_narrow_lines_are_padded_or_skipped_and_counted(tmp_path):
     # 4-px frames: "abcd" needs 4 frames (16 px); "aabb" needs 6 frames because of the repeats
     cache = fake_cache([(40, "abcd"), (12, "abcd"), (16, "aabb"), (4, "abcdefghabcdefgh")])
     trainer = make_trainer(tmp_path, cache)
-    kept = [trainer.fit_width(image, trainer.alphabet.encode(record.text))
+    kept = [fit_width(image, trainer.alphabet.encode(record.text), trainer.downsample)[0]
             for image, record in zip(cache.images, cache.records)]
     assert kept[0].shape[1] == 40
     assert kept[1].shape[1] >= 16 and kept[2].shape[1] >= 24
     assert kept[3] is None
+    batch = next(trainer.batches([(trainer.sources[0], np.arange(4))]))
+    assert batch[0].shape[0] == 3
     assert trainer.state.counters.padded_narrow == 2
     assert trainer.state.counters.skipped_narrow == 1
+
+
+def test_loader_threads_give_the_same_batches_as_inline(tmp_path):
+    cache = fake_cache([(64 + 4 * i, "abc"[: 1 + i % 3]) for i in range(12)])
+    plan_indices = [np.arange(0, 4), np.arange(4, 8), np.arange(8, 12)]
+    results = []
+    for threads in (0, 2):
+        trainer = make_trainer(tmp_path, cache, augment=True, loader_threads=threads)
+        plan = [(trainer.sources[0], indices) for indices in plan_indices]
+        results.append([batch[0] for batch in trainer.batches(plan)])
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    assert len(results[0]) == 3
 
 
 def test_non_finite_loss_skips_the_batch_without_touching_weights(tmp_path):
@@ -48,7 +62,7 @@ def test_non_finite_loss_skips_the_batch_without_touching_weights(tmp_path):
     trainer = make_trainer(tmp_path, cache)
     before = [p.detach().clone() for p in trainer.network.parameters()]
     trainer.loss_fn = lambda *args: torch.tensor(float("nan"), requires_grad=True)
-    batch = trainer.make_batch(trainer.sources[0], np.arange(4))
+    batch, _, _ = trainer.make_batch(trainer.sources[0], np.arange(4))
     loss, count, _ = trainer.train_step(batch)
     assert count == 0 and np.isnan(loss)
     assert trainer.state.counters.skipped_nonfinite == 1
