@@ -21,7 +21,7 @@ import torch
 
 from scriptio.api import load_model
 from scriptio.image.io import load_gray
-from scriptio.layout.evaluate import below_first_reference, match_lines
+from scriptio.layout.evaluate import below_first_reference, match_baselines, match_lines
 from scriptio.layout.segment import segment_page
 from scriptio.pages import recognize_page
 from scriptio.text.metrics import ErrorRate
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.sets.split(","):
         rows, split = pages_of(data, name)
         rows = rows[: args.limit] if args.limit else rows
-        found = ref_count = matched = 0
+        found = ref_count = matched = matched_baselines = 0
         seg_wall = seg_cpu = read_wall = 0.0
         end_to_end, from_reference = ErrorRate(), ErrorRate()
         for row in rows:
@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> None:
             seg_cpu += time.process_time() - cpu
             lines = scored_lines(page, row, name)
             match = match_lines(lines, [line["polygon"] for line in row["lines"]])
+            by_baseline = match_baselines(lines, [line.get("baseline") for line in row["lines"]],
+                                          [line["polygon"] for line in row["lines"]])
             found, ref_count, matched = found + match.n_pred, ref_count + match.n_ref, matched + match.matched
+            matched_baselines += by_baseline.matched
             started = time.perf_counter()
             recognize_page(Page(None, page.width, page.height, [Region("r", [], lines)]), gray, recognizer)
             reference = recognize_page(reference_page(row), gray, recognizer)
@@ -94,20 +97,23 @@ def main(argv: list[str] | None = None) -> None:
         precision = matched / found if found else 0.0
         recall = matched / ref_count if ref_count else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        f1_baseline = 2 * matched_baselines / (found + ref_count) if found + ref_count else 0.0
         ratio = end_to_end.cer / from_reference.cer if from_reference.cer else float("nan")
         count = max(len(rows), 1)
         rows_out.append(f"| {name} | {split} | {len(rows)} | {ref_count} | {found} | {precision:.3f} | {recall:.3f} "
-                        f"| {f1:.3f} | {100 * end_to_end.cer:.2f}% | {100 * from_reference.cer:.2f}% | {ratio:.2f} "
+                        f"| {f1:.3f} | {f1_baseline:.3f} | {100 * end_to_end.cer:.2f}% | {100 * from_reference.cer:.2f}% | {ratio:.2f} "
                         f"| {seg_wall / count:.2f} | {seg_cpu / count:.2f} | {read_wall / count:.2f} |")
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}")
     print(f"command: python benchmarks/pages.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
-    print("| set | split | pages | ref lines | found | precision | recall | F1 (IoU≥0.5) | page CER (found lines) "
+    print("| set | split | pages | ref lines | found | precision | recall | F1 (IoU≥0.5) | F1 (baseline) | page CER (found lines) "
           "| page CER (reference lines) | ratio | segment s/page (wall) | segment s/page (CPU) "
           "| read s/page (both) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows_out))
-    print("\nLines match at polygon IoU ≥ 0.5, one to one. Page text = lines joined by single spaces in "
+    print("\nPrecision and recall: lines match at polygon IoU ≥ 0.5, one to one. F1 (baseline): one to one "
+          "at x-range IoU ≥ 0.5 and median vertical baseline distance < 1/3 of the reference line's "
+          "polygon height (the baseline rule of cBAD-style evaluations). Page text = lines joined by single spaces in "
           "reading order. Copiste: found lines lying entirely above the top of the first reference line "
           "(printed consent header, handwritten file ID, not transcribed in the reference) are left out "
           "of every score. Greedy decoding, no language model.")

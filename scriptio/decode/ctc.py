@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scriptio.decode import kenlm_words
 from scriptio.decode.align import aligned_spans
 from scriptio.decode.beam import DEFAULT_MIN_LOGPROB, prefix_beam_search
 from scriptio.lm.scorer import make_scorer
@@ -65,7 +66,8 @@ def ctc(logprobs: np.ndarray, alphabet: Alphabet, *, beam: int = 1, lm=None, lex
     """The decoder contract: n-best hypotheses for one line, best first.
 
     beam=1 without LM or lexicon is greedy: one result, scored by its best path's log-probability.
-    Otherwise a CTC prefix beam search (`decode.beam`) fused with `lm` (a character or word
+    A word-only model read from an ARPA file goes to pyctcdecode + KenLM when both are installed
+    (`decode.kenlm_words`). Otherwise a CTC prefix beam search (`decode.beam`) fused with `lm` (a character or word
     `NgramModel`, a `HybridModel` or any `LanguageScorer`) and/or restricted to `lexicon`
     returns up to `nbest` (default: `beam`) results whose `score` is optical + lm_weight * LM +
     word_bonus * units in natural logs; their character spans come from a forced alignment.
@@ -74,6 +76,14 @@ def ctc(logprobs: np.ndarray, alphabet: Alphabet, *, beam: int = 1, lm=None, lex
         result = decode_greedy(logprobs, alphabet, frame_width)
         result.score = float(logprobs.max(axis=1).sum()) if logprobs.shape[0] else 0.0
         return [result]
+    if kenlm_words.usable_for(lm, lexicon):  # word-only ARPA: pyctcdecode reads it better
+        found = kenlm_words.decode_words(logprobs, alphabet, lm, beam=beam, lm_weight=lm_weight,
+                                         word_bonus=word_bonus, nbest=nbest or beam)
+        spans = aligned_spans(logprobs, [alphabet.encode(text) for text, _ in found], alphabet, frame_width)
+        results = [build_result(chars) for chars in spans]
+        for result, (_, score) in zip(results, found):
+            result.score = score
+        return results
     hypotheses = prefix_beam_search(logprobs, alphabet, beam=beam, scorer=make_scorer(lm, lexicon),
                                     lm_weight=lm_weight, word_bonus=word_bonus,
                                     min_logprob=min_logprob, top_k=top_k, nbest=nbest)

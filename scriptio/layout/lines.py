@@ -408,6 +408,8 @@ MIN_SEP = 0.4     # ridges in one column are at least this far apart (in spacing
 POLY_MARGIN = 0.08  # polygon margin around the ink envelope
 BAND_UP = 0.5       # the polygon covers at least this far above the baseline...
 BAND_DOWN = 0.15    # ...and this far below it (in spacings)
+REACH_UP = 0.9      # and at most this far above the baseline (ascenders, accents)...
+REACH_DOWN = 0.55   # ...and this far below it: strokes of the neighbouring lines stay out
 GAP_SPLIT = 2.5    # a horizontal gap this wide (in spacings) separates two lines
 ORPHAN_WIDTH = 1.5  # pieces this narrow (in spacings) made of another line's strokes go back
 
@@ -579,8 +581,8 @@ def line_polygon(xs: np.ndarray, ys: np.ndarray, spacing: float,
     top, bot = top - margin, bot + 1 + margin
     if baseline is not None:
         base = np.interp(centers, baseline[:, 0], baseline[:, 1])
-        top = np.minimum(top, base - BAND_UP * spacing)
-        bot = np.maximum(bot, base + BAND_DOWN * spacing)
+        top = np.clip(top, base - REACH_UP * spacing, base - BAND_UP * spacing)
+        bot = np.clip(bot, base + BAND_DOWN * spacing, base + REACH_DOWN * spacing)
     k = 3   # soften spikes: an envelope hugging every ascender is too ragged
     if nb >= k:
         top = np.convolve(np.pad(top, 1, mode="edge"), np.ones(k) / k, mode="valid")

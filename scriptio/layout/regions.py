@@ -39,8 +39,34 @@ def group_lines(boxes: list[Box], spacing: float) -> list[list[int]]:
     return list(groups.values())
 
 
-def order_lines(boxes: list[Box]) -> list[int]:
-    """Lines of one block top to bottom; lines sharing a row go left to right."""
+def order_lines(boxes: list[Box], levels: list[float] | None = None, spacing: float = 0.0) -> list[int]:
+    """Lines of one block top to bottom; lines sharing a row go left to right.
+
+    With `levels` (each line's mean baseline height on the levelled page), a row is lines whose
+    baselines lie within a third of a line spacing of each other and that sit side by side;
+    boxes alone mislead here, since a tall ascender or a short centred title makes two
+    consecutive lines' boxes overlap as if they shared a row.
+    """
+    if levels is None or spacing <= 0:
+        return _order_by_boxes(boxes)
+    idx = sorted(range(len(boxes)), key=lambda i: (levels[i], boxes[i][0]))
+    rows: list[list[int]] = []
+    for i in idx:
+        if rows and abs(levels[i] - np.mean([levels[k] for k in rows[-1]])) < spacing / 3 and all(
+                _x_overlap(boxes[i], boxes[k]) < 0.2 for k in rows[-1]):
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda k: boxes[k][0])]
+
+
+def _x_overlap(a: Box, b: Box) -> float:
+    """Horizontal overlap as a share of the narrower box."""
+    inter = min(a[2], b[2]) - max(a[0], b[0])
+    return max(0.0, inter) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
+
+
+def _order_by_boxes(boxes: list[Box]) -> list[int]:
     centers = [((b[1] + b[3]) / 2, b[0]) for b in boxes]
     idx = sorted(range(len(boxes)), key=lambda i: centers[i])
     rows: list[list[int]] = []

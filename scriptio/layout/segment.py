@@ -106,7 +106,8 @@ def _add_regions(page: Page, found: list[LineMask], spacing: float, back: np.nda
                     max(boxes[i][2] for i in g), max(boxes[i][3] for i in g)) for g in blocks]
     for r, b in enumerate(xy_cut(block_boxes), start=1):
         ids = blocks[b]
-        ordered = [ids[k] for k in order_lines([boxes[i] for i in ids])]
+        levels = [float(found[i].baseline[:, 1].mean()) for i in ids]
+        ordered = [ids[k] for k in order_lines([boxes[i] for i in ids], levels, spacing)]
         lines = []
         for n, i in enumerate(ordered, start=1):
             poly = _clip(map_points(found[i].polygon, back), W, H)

@@ -72,7 +72,9 @@ def read_arpa(path: str | Path) -> NgramModel:
         raise InputError(path, f"cannot read the language model ({error})") from None
     except UnicodeDecodeError:
         raise FormatError(path, "not UTF-8 text", "an ARPA language model is a UTF-8 text file") from None
-    return parse_arpa(io.StringIO(text), path)
+    model = parse_arpa(io.StringIO(text), path)
+    model.source = path
+    return model
 
 
 class _Lines:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
 
 from scriptio.lm.tokens import BOS, EOS, UNK, tokenize
 
@@ -58,6 +59,7 @@ class NgramModel:
         self._backoffs = backoffs
         self._known = {g[0] for g in probs if len(g) == 1}
         self._has_unk = UNK in self._known
+        self.source: Path | None = None  # the ARPA file it was read from, for external query engines
         # a state only keeps the tokens that can still change a probability: the proper prefixes
         # of stored n-grams and contexts with a backoff weight
         contexts: set[State] = {h for h, weight in backoffs.items() if weight != 0.0}

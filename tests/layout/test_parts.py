@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from scriptio.layout.binarize import drop_faint
-from scriptio.layout.lines import _join_tracks, _prune_tracks
+from scriptio.layout.lines import REACH_DOWN, REACH_UP, _join_tracks, _prune_tracks, line_polygon
+from scriptio.layout.regions import order_lines
 from scriptio.layout.skew import estimate_skew, level_transform, map_points
 
 
@@ -61,3 +62,28 @@ def test_broken_and_doubled_tracks_become_one():
     tracks = _join_tracks(_prune_tracks([a, b, c, other], smear, S), S)
     assert len(tracks) == 2
     assert sorted(t[0, 0] for t in tracks) == [0, 0] and all(t[-1, 0] >= 395 for t in tracks)
+
+
+def test_lines_are_ordered_by_baseline_not_by_overlapping_boxes():
+    # a short centred title whose tall capitals reach into the next line's box, then a full
+    # line, then two columns of one row (side by side, same baseline height)
+    boxes = [(300, 110, 500, 185), (100, 140, 900, 200), (100, 240, 450, 290), (550, 245, 900, 292)]
+    levels = [160.0, 190.0, 280.0, 283.0]
+    assert order_lines(boxes, levels, spacing=50.0) == [0, 1, 2, 3]
+    # the box-only rule puts the full line first: the boxes overlap by more than 60%
+    assert order_lines(boxes)[:2] == [1, 0]
+    # stacked lines that overlap horizontally never share a row, however close
+    assert order_lines([(100, 0, 900, 40), (120, 5, 880, 45)], [30.0, 36.0], spacing=50.0) == [0, 1]
+
+
+def test_line_polygon_keeps_out_strokes_of_the_neighbouring_lines():
+    spacing = 40.0
+    xs = np.repeat(np.arange(0, 400), 10)
+    ys = np.tile(np.arange(90, 100), 400)  # the letter bodies: rows 90-99, baseline at 100
+    stray = np.arange(100, 180)            # a stroke hanging two spacings down at x = 200
+    xs, ys = np.concatenate([xs, np.full(stray.size, 200)]), np.concatenate([ys, stray])
+    baseline = np.array([[0.0, 100.0], [399.0, 100.0]])
+    polygon = line_polygon(xs, ys, spacing, baseline)
+    assert polygon[:, 1].max() <= 100 + REACH_DOWN * spacing + 1e-6
+    assert polygon[:, 1].min() >= 100 - REACH_UP * spacing - 1e-6
+    assert polygon[:, 1].min() <= 90  # the letter bodies stay inside

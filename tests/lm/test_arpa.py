@@ -105,3 +105,22 @@ def test_missing_and_binary_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(FormatError, match="UTF-8"):
         read_arpa(binary)
+
+
+@pytest.mark.parametrize("unit,order", [("word", 3), ("char", 5)])
+def test_kenlm_reads_our_arpa_with_the_same_scores(tmp_path, unit, order):
+    """KenLM is the fast query path for models we build; it must agree with our own reader.
+    (kenlm is optional: `pip install kenlm` compiles it; without it there is nothing to compare.)"""
+    kenlm = pytest.importorskip("kenlm")
+    model = build_lm(TEXTS, unit, order, (1, 2))
+    path = tmp_path / "lm.arpa"
+    write_arpa(model, path)
+    loaded = read_arpa(path)
+    reference = kenlm.Model(str(path))
+    assert reference.order == order
+    for text in ["the cat sat on the mat", "a dog ate the hot tea", "unseen words here"]:
+        tokens = model.tokenize(text)
+        sentence = " ".join(tokens)  # KenLM splits on spaces; char tokens are spelled out
+        ours = [loaded.logprob((BOS, *tokens[:i]), token) for i, token in enumerate(tokens + [EOS])]
+        theirs = [score for score, _, _ in reference.full_scores(sentence, bos=True, eos=True)]
+        assert ours == pytest.approx(theirs, abs=1e-4)
