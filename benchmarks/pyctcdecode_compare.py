@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     bonus = args.bonus if args.bonus is not None else tuned.get("word_bonus", 1.0)
     folder = BUNDLED / args.lm if (BUNDLED / args.lm).is_dir() else Path(args.lm)
     words = read_arpa(folder / "words.arpa.gz")
+    words.source = None  # a model not tied to its file stays with our decoder (ctc() would route it)
     labels = [""] + list(recognizer.alphabet.chars)
     rows = [run("greedy", lambda f: ctc(f, recognizer.alphabet)[0].text, posteriors, texts),
             run(f"scriptio beam {args.beam}, word LM", lambda f: ctc(f, recognizer.alphabet, beam=args.beam, lm=words,
