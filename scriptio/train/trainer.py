@@ -200,9 +200,10 @@ class Trainer:
         return np.round(total * shares / shares.sum()).astype(int)
 
     def make_batch(self, source: Source, indices: np.ndarray, rng: np.random.Generator | None = None):
-        """Augmented, width-fitted tensors for one batch, or None when no line is usable.
+        """(tensors of the augmented, width-fitted batch or None when no line is usable, lines
+        padded, lines skipped).
 
-        Pure apart from `rng`, so background threads can build batches while the network trains;
+        Changes no state apart from `rng`, so background threads can build batches while the network trains;
         narrow-line counts travel with the batch and are added to the counters by the caller.
         """
         rng = self.rng if rng is None else rng
