@@ -10,10 +10,8 @@ logs in both) and the same beam width. Prints CER, WER and lines/s (decoding onl
 from __future__ import annotations
 
 import argparse
-import gzip
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,20 +20,13 @@ import torch
 
 from scriptio.api import load_model
 from scriptio.decode.ctc import ctc
+from scriptio.decode.kenlm_words import plain_arpa
 from scriptio.lm.arpa import read_arpa
 from scriptio.lm.bundle import BUNDLED, load_language_model
 from scriptio.text.metrics import ErrorRate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from lm import val_posteriors  # noqa: E402  (benchmarks/lm.py)
-
-
-def kenlm_copy(arpa_gz: Path, folder: Path) -> Path:
-    """KenLM wants plain ARPA starting at \\data\\: drop our one-line header."""
-    text = gzip.decompress(arpa_gz.read_bytes()).decode("utf-8")
-    target = folder / "words.arpa"
-    target.write_text(text[text.index("\\data\\"):], encoding="utf-8")
-    return target
 
 
 def run(name: str, decode, posteriors: list[np.ndarray], texts: list[str]) -> str:
@@ -73,11 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     rows = [run("greedy", lambda f: ctc(f, recognizer.alphabet)[0].text, posteriors, texts),
             run(f"scriptio beam {args.beam}, word LM", lambda f: ctc(f, recognizer.alphabet, beam=args.beam, lm=words,
                 lm_weight=weight, word_bonus=bonus, nbest=1)[0].text, posteriors, texts)]
-    with tempfile.TemporaryDirectory() as temp:
-        decoder = build_ctcdecoder(labels, kenlm_model_path=str(kenlm_copy(folder / "words.arpa.gz", Path(temp))),
-                                   alpha=weight, beta=bonus)
-        rows.append(run(f"pyctcdecode beam {args.beam}, same word LM (KenLM)",
-                        lambda f: decoder.decode(f, beam_width=args.beam).strip(), posteriors, texts))
+    decoder = build_ctcdecoder(labels, kenlm_model_path=str(plain_arpa(folder / "words.arpa.gz")),
+                               alpha=weight, beta=bonus)
+    rows.append(run(f"pyctcdecode beam {args.beam}, same word LM (KenLM)",
+                    lambda f: decoder.decode(f, beam_width=args.beam).strip(), posteriors, texts))
     print(f"machine: {platform.processor() or platform.machine()}, decoding on 1 thread")
     print(f"command: python benchmarks/pyctcdecode_compare.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     print(f"set: {args.set} val ({len(texts)} lines), LM: {folder}/words.arpa.gz, weight {weight}, bonus {bonus}\n")

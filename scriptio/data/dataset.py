@@ -47,14 +47,19 @@ class LineCache:
             self.images.append(image)
         self.report.loaded = len(self.images)
 
+    @classmethod
+    def of(cls, records: list[LineRecord], images: list[np.ndarray]) -> "LineCache":
+        """A cache of lines that are already normalized (a pack, a slice of another cache)."""
+        cache = cls([], lambda *args: None)
+        cache.records, cache.images = records, images
+        cache.report.loaded = len(images)
+        return cache
+
     def head(self, count: int | None) -> "LineCache":
         """The first `count` lines (all when None), sharing the images."""
         if count is None or count >= len(self):
             return self
-        part = LineCache([], lambda *args: None)
-        part.records, part.images = self.records[:count], self.images[:count]
-        part.report.loaded = count
-        return part
+        return LineCache.of(self.records[:count], self.images[:count])
 
     def __len__(self) -> int:
         return len(self.images)

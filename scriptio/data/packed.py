@@ -71,13 +71,7 @@ def read_pack(path: Path, height: int | None = None) -> dict[str, LineCache]:
         records, images = grouped.setdefault(row["group"], ([], []))
         records.append(record)
         images.append(image)
-    caches: dict[str, LineCache] = {}
-    for group, (records, images) in grouped.items():
-        cache = LineCache([], lambda *args: None)
-        cache.records, cache.images = records, images
-        cache.report.loaded = len(images)
-        caches[group] = cache
-    return caches
+    return {group: LineCache.of(records, images) for group, (records, images) in grouped.items()}
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

@@ -15,6 +15,7 @@ import torch
 
 from scriptio.data.manifest import read_manifest
 from scriptio.data.packed import read_pack
+from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNNConfig
 from scriptio.train.setup import load_cache, new_crnn_recognizer
@@ -64,20 +65,17 @@ def main(argv: list[str] | None = None) -> None:
         caches = {group: cache.head(args.limit) for group, cache in read_pack(args.packed, config.height).items()}
         train_caches = {name: caches[f"{name}/train"] for name in SETS if f"{name}/train" in caches}
         val = {name: caches[f"{name}/val"] for name in SETS if f"{name}/val" in caches}
-        texts = [r.text or "" for cache in train_caches.values() for r in cache.records]
-        recognizer = initial or new_crnn_recognizer(texts, config)
     else:
-        train_records, val_records = {}, {}
+        steps = initial.steps if initial is not None else DEFAULT_STEPS
+        train_caches, val = {}, {}
         for name in SETS:
             manifest = args.shared / "data" / "htr" / name / "lines.jsonl"
-            train_records[name] = read_manifest(manifest, "train")[: args.limit]
-            val_records[name] = read_manifest(manifest, "val")[: args.limit]
-        texts = [r.text or "" for records in train_records.values() for r in records]
-        recognizer = initial or new_crnn_recognizer(texts, config)
-        train_caches = {name: load_cache(records, config.height, recognizer.steps, name)
-                        for name, records in train_records.items()}
-        val = {name: load_cache(records, config.height, recognizer.steps, name + " val")
-               for name, records in val_records.items() if records}
+            train_caches[name] = load_cache(read_manifest(manifest, "train")[: args.limit], config.height, steps, name)
+            records = read_manifest(manifest, "val")[: args.limit]
+            if records:
+                val[name] = load_cache(records, config.height, steps, name + " val")
+    texts = [r.text or "" for cache in train_caches.values() for r in cache.records]
+    recognizer = initial or new_crnn_recognizer(texts, config)
     sources = [Source(name, cache, 1.0) for name, cache in train_caches.items()]
     print(f"loaded {sum(len(s.cache) for s in sources)} train and {sum(len(v) for v in val.values())} "
           f"val lines in {time.time() - started:.0f} s; alphabet {len(recognizer.alphabet.chars)} chars", flush=True)

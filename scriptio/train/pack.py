@@ -13,10 +13,8 @@ from scriptio.data.manifest import read_manifest
 from scriptio.data.packed import write_pack
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.nets.crnn import CRNNConfig
+from scriptio.train.default_recipe import SETS
 from scriptio.train.setup import load_cache
-
-SETS = ("hooker", "copiste", "peraire", "mss20")
-
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
