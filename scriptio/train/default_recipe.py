@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--augment-probability", type=float, default=TrainConfig.augment_probability)
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this model's weights, alphabet and architecture (fine-tuning)")
+    parser.add_argument("--keep-epochs", action="store_true",
+                        help="keep every epoch's model under OUT/epochs, to average the last ones "
+                             "(python -m scriptio.train.average)")
     parser.add_argument("--arch", type=json.loads, default={},
                         help='JSON overrides of CRNNConfig, e.g. \'{"pools": [[2,2],[2,2],[2,1],[2,1]]}\'')
     args = parser.parse_args(argv)
@@ -60,6 +63,10 @@ def main(argv: list[str] | None = None) -> None:
     initial = load_recognizer(args.init) if args.init else None  # fine-tuning keeps its architecture
     if initial is not None:
         config = initial.network.config
+        # The fine-tuned model records where it started; the old figures no longer describe it.
+        kept = ("training", "val_cer", "fine_tuned_from")
+        initial.metadata = {"fine_tuned_from": {
+            "model": str(args.init), **{key: initial.metadata[key] for key in kept if key in initial.metadata}}}
     started = time.time()
     if args.packed:
         caches = {group: cache.head(args.limit) for group, cache in read_pack(args.packed, config.height).items()}
@@ -83,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
                                batch_size=args.batch_size, max_batch_pixels=args.batch_size * 1200,
                                patience=args.patience, seed=args.seed, curriculum_epochs=2, threads=args.threads,
                                device=args.device, loader_threads=args.loader_threads,
-                               augment_probability=args.augment_probability)
+                               augment_probability=args.augment_probability, keep_epoch_models=args.keep_epochs)
     trainer = Trainer(recognizer, sources, val, train_config, args.out,
                       log=lambda message: print(message, flush=True))
     state = trainer.fit(resume=args.resume)

@@ -53,6 +53,7 @@ class TrainConfig:
     threads: int | None = None
     device: str = "cpu"
     loader_threads: int = 0  # >0: augment and batch in background threads (GPU runs)
+    keep_epoch_models: bool = False  # also write epochs/epoch-NNN.safetensors, for train.average
 
 
 @dataclass
@@ -374,6 +375,9 @@ class Trainer:
             if improved:
                 self.state.best_cer, self.state.best_epoch = mean_cer, self.state.epoch
                 self.recognizer.save(self.out_dir / "best.safetensors", self.summary_metadata(scores))
+            if self.config.keep_epoch_models:
+                self.recognizer.save(self.out_dir / "epochs" / f"epoch-{self.state.epoch:03d}.safetensors",
+                                     self.summary_metadata(scores))
             self.save_checkpoint()
             (self.out_dir / "history.json").write_text(json.dumps(self.state.history, indent=1))
             cers = "  ".join(f"{k} {v['cer']:.2%}" for k, v in scores.items())
