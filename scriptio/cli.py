@@ -165,6 +165,7 @@ def train(
     augment: bool = typer.Option(True), seed: int = typer.Option(0),
     weight: list[float] = typer.Option([], help="sampling weight per DATA, in order (1 = each line once per epoch)"),
     resume: bool = typer.Option(False, help="continue from OUT/checkpoint.pt"),
+    keep_epochs: bool = typer.Option(False, help="keep each epoch's model in OUT/epochs (to average them)"),
     threads: int = typer.Option(2), device: str = typer.Option("cpu"),
 ) -> None:
     """Train a line recognizer."""

@@ -12,7 +12,8 @@ from scriptio.train.trainer import Source, TrainConfig, Trainer
 def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int, hidden: int, layers: int,
               optimizer: str, lr: float, weight_decay: float, schedule: str, warmup: int, epochs: int,
               minutes: float | None, batch_size: int, dropout: float, patience: int, curriculum: int,
-              augment: bool, seed: int, weight: list[float], resume: bool, threads: int, device: str) -> None:
+              augment: bool, seed: int, weight: list[float], resume: bool, keep_epochs: bool, threads: int,
+              device: str) -> None:
     if arch != "crnn":
         raise DataError(f"architecture {arch!r} is not available yet; use --arch crnn")
     if weight and len(weight) != len(data):
@@ -33,7 +34,7 @@ def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int
     train_config = TrainConfig(optimizer=optimizer, lr=lr, weight_decay=weight_decay, schedule=schedule,
                                warmup_steps=warmup, epochs=epochs, max_minutes=minutes, batch_size=batch_size,
                                patience=patience, seed=seed, curriculum_epochs=curriculum, augment=augment,
-                               threads=threads, device=device)
+                               threads=threads, device=device, keep_epoch_models=keep_epochs)
     trainer = Trainer(recognizer, sources, val_caches, train_config, out)
     state = trainer.fit(resume=resume)
     if not val_caches:
