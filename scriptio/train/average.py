@@ -35,7 +35,7 @@ def average_states(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch
     return averaged
 
 
-def average_model_files(paths: Sequence[Path], out: Path) -> dict:
+def average_model_files(paths: Sequence[Path], out: Path) -> None:
     """Write the average of `paths` to `out`; its metadata is the last model's, plus the list."""
     states, metadata = [], {}
     for path in paths:
@@ -50,7 +50,6 @@ def average_model_files(paths: Sequence[Path], out: Path) -> dict:
     metadata = {key: value for key, value in metadata.items() if key not in ("val_cer", "val_wer", "format_version")}
     metadata["averaged_from"] = [str(path) for path in paths]
     save_model(out, average_states(states), metadata)
-    return metadata
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the averaged model to write")
     parser.add_argument("models", type=Path, nargs="+", help="model files of one run, e.g. its last epochs")
     args = parser.parse_args(argv)
-    if args.out.exists() or args.out in args.models:
+    if args.out.exists():  # an input given as the output is caught here too
         print(f"error: {args.out} exists; give a new file name for the averaged model", file=sys.stderr)
         return 2
     try:

@@ -372,12 +372,12 @@ class Trainer:
                       "lines_per_s": seen / max(epoch_time, 1e-6), "counters": asdict(self.state.counters)}
             self.state.history.append(record)
             improved = mean_cer < self.state.best_cer
+            metadata = self.summary_metadata(scores)
             if improved:
                 self.state.best_cer, self.state.best_epoch = mean_cer, self.state.epoch
-                self.recognizer.save(self.out_dir / "best.safetensors", self.summary_metadata(scores))
+                self.recognizer.save(self.out_dir / "best.safetensors", metadata)
             if self.config.keep_epoch_models:
-                self.recognizer.save(self.out_dir / "epochs" / f"epoch-{self.state.epoch:03d}.safetensors",
-                                     self.summary_metadata(scores))
+                self.recognizer.save(self.out_dir / "epochs" / f"epoch-{self.state.epoch:03d}.safetensors", metadata)
             self.save_checkpoint()
             (self.out_dir / "history.json").write_text(json.dumps(self.state.history, indent=1))
             cers = "  ".join(f"{k} {v['cer']:.2%}" for k, v in scores.items())
