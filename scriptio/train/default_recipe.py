@@ -22,6 +22,14 @@ from scriptio.train.setup import load_cache, new_crnn_recognizer
 from scriptio.train.trainer import Source, TrainConfig, Trainer
 
 SETS = ("hooker", "copiste", "peraire", "mss20")
+# What a fine-tuned model keeps of its starting model: how it was trained and how well it read.
+PROVENANCE_KEYS = ("training", "val_cer", "val_cer_measured", "fine_tuned_from")
+
+
+def fine_tuned_provenance(init: Path, metadata: dict) -> dict:
+    """Metadata of a model fine-tuned from `init`: the old figures no longer describe it, so they
+    move under `fine_tuned_from`, where they still say what the fine-tuning started from."""
+    return {"fine_tuned_from": {"model": str(init), **{key: metadata[key] for key in PROVENANCE_KEYS if key in metadata}}}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,10 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     initial = load_recognizer(args.init) if args.init else None  # fine-tuning keeps its architecture
     if initial is not None:
         config = initial.network.config
-        # The fine-tuned model records where it started; the old figures no longer describe it.
-        kept = ("training", "val_cer", "fine_tuned_from")
-        initial.metadata = {"fine_tuned_from": {
-            "model": str(args.init), **{key: initial.metadata[key] for key in kept if key in initial.metadata}}}
+        initial.metadata = fine_tuned_provenance(args.init, initial.metadata)
     started = time.time()
     if args.packed:
         caches = {group: cache.head(args.limit) for group, cache in read_pack(args.packed, config.height).items()}
