@@ -33,11 +33,14 @@ train-default-gpu: install
 	$(BIN)/python -m scriptio.train.default_recipe $(GPU_RECIPE) --minutes 6
 	$(BIN)/python -m scriptio.train.default_recipe $(GPU_RECIPE) --minutes 10.5 --resume
 
+# The line pack the fine-tuning stages read (built once; train-default-gpu rebuilds it).
+work/htr48.tar: | $(STAMP)
+	$(BIN)/python -m scriptio.train.pack --shared ../shared --out work/htr48.tar
+
 # Second stage of the shipped model: 2 h on the 2-core CPU from the GPU model (INIT), then the
 # mean of the weights of the last 3 epochs.
 INIT ?= runs/default-gpu/best.safetensors
-finetune-default: install
-	test -f work/htr48.tar || $(BIN)/python -m scriptio.train.pack --shared ../shared --out work/htr48.tar
+finetune-default: install work/htr48.tar
 	$(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --init $(INIT) --out runs/default-ft \
 		--minutes 120 --lr 3e-4 --augment-probability 0.7 --loader-threads 1 --patience 40 --keep-epochs
 	$(BIN)/python -m scriptio.train.average runs/default-ft/averaged.safetensors \
@@ -46,8 +49,7 @@ finetune-default: install
 # Third stage: the same fine-tuning for 7.8 min on one GPU (27 epochs on an H200) from the
 # second stage's mean (GPU_INIT); runs/default-ft-gpu/best.safetensors is the shipped model.
 GPU_INIT ?= runs/default-ft/averaged.safetensors
-finetune-default-gpu: install
-	test -f work/htr48.tar || $(BIN)/python -m scriptio.train.pack --shared ../shared --out work/htr48.tar
+finetune-default-gpu: install work/htr48.tar
 	$(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --device cuda --init $(GPU_INIT) \
 		--out runs/default-ft-gpu --minutes 7.8 --lr 3e-4 --batch-size 24 --augment-probability 0.7 \
 		--loader-threads 14 --threads 1 --patience 60
