@@ -29,7 +29,8 @@ PROVENANCE_KEYS = ("training", "val_cer", "val_cer_measured", "fine_tuned_from")
 def fine_tuned_provenance(init: Path, metadata: dict) -> dict:
     """Metadata of a model fine-tuned from `init`: the old figures no longer describe it, so they
     move under `fine_tuned_from`, where they still say what the fine-tuning started from."""
-    return {"fine_tuned_from": {"model": str(init), **{key: metadata[key] for key in PROVENANCE_KEYS if key in metadata}}}
+    kept = {key: metadata[key] for key in PROVENANCE_KEYS if key in metadata}
+    return {"fine_tuned_from": {"model": str(init), **kept}}
 
 
 def main(argv: list[str] | None = None) -> None:
