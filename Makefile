@@ -40,9 +40,9 @@ work/htr48.tar: | $(STAMP)
 # Second stage of the shipped model: 2 h on the 2-core CPU from the GPU model (INIT), then the
 # mean of the weights of the last 3 epochs.
 INIT ?= runs/default-gpu/best.safetensors
+FINETUNE = $(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --lr 3e-4 --augment-probability 0.7
 finetune-default: install work/htr48.tar
-	$(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --init $(INIT) --out runs/default-ft \
-		--minutes 120 --lr 3e-4 --augment-probability 0.7 --loader-threads 1 --patience 40 --keep-epochs
+	$(FINETUNE) --init $(INIT) --out runs/default-ft --minutes 120 --loader-threads 1 --patience 40 --keep-epochs
 	$(BIN)/python -m scriptio.train.average runs/default-ft/averaged.safetensors \
 		$$(ls runs/default-ft/epochs/epoch-*.safetensors | tail -3)
 
@@ -50,8 +50,7 @@ finetune-default: install work/htr48.tar
 # second stage's mean (GPU_INIT); runs/default-ft-gpu/best.safetensors is the shipped model.
 GPU_INIT ?= runs/default-ft/averaged.safetensors
 finetune-default-gpu: install work/htr48.tar
-	$(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --device cuda --init $(GPU_INIT) \
-		--out runs/default-ft-gpu --minutes 7.8 --lr 3e-4 --batch-size 24 --augment-probability 0.7 \
+	$(FINETUNE) --init $(GPU_INIT) --out runs/default-ft-gpu --minutes 7.8 --device cuda --batch-size 24 \
 		--loader-threads 14 --threads 1 --patience 60
 
 bench: install
