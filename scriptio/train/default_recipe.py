@@ -7,6 +7,7 @@ scriptio/models/default/model.safetensors to ship it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -24,6 +25,8 @@ from scriptio.train.trainer import Source, TrainConfig, Trainer
 SETS = ("hooker", "copiste", "peraire", "mss20")
 # What a fine-tuned model keeps of its starting model: how it was trained and how well it read.
 PROVENANCE_KEYS = ("training", "val_cer", "val_cer_measured", "fine_tuned_from")
+# CRNNConfig fields a fine-tuned model may change: forward() reads them, no layer is built from them.
+FINE_TUNABLE_ARCH = ("packed", "end_margin")
 
 
 def fine_tuned_provenance(init: Path, metadata: dict) -> dict:
@@ -59,8 +62,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="keep every epoch's model under OUT/epochs, to average the last ones "
                              "(python -m scriptio.train.average)")
     parser.add_argument("--arch", type=json.loads, default={},
-                        help='JSON overrides of CRNNConfig, e.g. \'{"pools": [[2,2],[2,2],[2,1],[2,1]]}\'')
+                        help='JSON overrides of CRNNConfig, e.g. \'{"pools": [[2,2],[2,2],[2,1],[2,1]]}\'; '
+                             f'with --init only {", ".join(FINE_TUNABLE_ARCH)}')
+    parser.add_argument("--weights", type=json.loads, default={},
+                        help='JSON sampling weight per set (default 1), e.g. \'{"hooker": 1.5}\'')
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.weights) - set(SETS))
+    if unknown:
+        parser.error(f"--weights names no training set: {', '.join(unknown)} (sets: {', '.join(SETS)})")
     torch.set_num_threads(args.threads)
     if args.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -71,7 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     config = CRNNConfig.from_json({**CRNNConfig().to_json(), **args.arch})
     initial = load_recognizer(args.init) if args.init else None  # fine-tuning keeps its architecture
     if initial is not None:
-        config = initial.network.config
+        fixed = sorted(set(args.arch) - set(FINE_TUNABLE_ARCH))
+        if fixed:
+            parser.error(f"--arch {', '.join(fixed)}: a fine-tuned model keeps its shape; "
+                         f"with --init only {', '.join(FINE_TUNABLE_ARCH)} may change")
+        config = initial.network.config = dataclasses.replace(initial.network.config, **args.arch)
         initial.metadata = fine_tuned_provenance(args.init, initial.metadata)
     started = time.time()
     if args.packed:
@@ -81,15 +94,23 @@ def main(argv: list[str] | None = None) -> None:
     else:
         steps = initial.steps if initial is not None else DEFAULT_STEPS
         train_caches, val = {}, {}
-        for name in SETS:
-            manifest = args.shared / "data" / "htr" / name / "lines.jsonl"
+        manifests = {name: args.shared / "data" / "htr" / name / "lines.jsonl" for name in SETS}
+        missing = [name for name, manifest in manifests.items() if not manifest.exists()]
+        if len(missing) == len(SETS):
+            parser.error(f"{args.shared / 'data' / 'htr'} holds none of the sets {', '.join(SETS)}: "
+                         "give --shared the folder that holds data/htr")
+        if missing:
+            print(f"no {', '.join(missing)} under {args.shared / 'data' / 'htr'}: training without them", flush=True)
+        for name, manifest in manifests.items():
+            if name in missing:
+                continue
             train_caches[name] = load_cache(read_manifest(manifest, "train")[: args.limit], config.height, steps, name)
             records = read_manifest(manifest, "val")[: args.limit]
             if records:
                 val[name] = load_cache(records, config.height, steps, name + " val")
     texts = [r.text or "" for cache in train_caches.values() for r in cache.records]
     recognizer = initial or new_crnn_recognizer(texts, config)
-    sources = [Source(name, cache, 1.0) for name, cache in train_caches.items()]
+    sources = [Source(name, cache, float(args.weights.get(name, 1.0))) for name, cache in train_caches.items()]
     print(f"loaded {sum(len(s.cache) for s in sources)} train and {sum(len(v) for v in val.values())} "
           f"val lines in {time.time() - started:.0f} s; alphabet {len(recognizer.alphabet.chars)} chars", flush=True)
     train_config = TrainConfig(lr=args.lr, epochs=args.epochs, max_minutes=args.minutes,

@@ -1,0 +1,51 @@
+"""The default recipe's fine-tuning options: packing switched on, per-set weights, refusals."""
+import json
+from pathlib import Path
+
+import pytest
+
+from scriptio.models.recognizer import load_recognizer
+from scriptio.train.default_recipe import main
+from tests.conftest import write_synthetic_folder
+
+
+def _shared_with_one_set(root: Path) -> Path:
+    """A ../shared look-alike whose only set, hooker, has synthetic train and val lines."""
+    folder = root / "data" / "htr" / "hooker"
+    texts = write_synthetic_folder(folder / "lines", 6, seed=3)
+    rows = [{"id": f"l{i}", "image": f"lines/line{i:04d}.png", "text": text, "split": "val" if i >= 4 else "train"}
+            for i, text in enumerate(texts)]
+    (folder / "lines.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return root
+
+
+def test_fine_tuning_can_switch_on_packing_and_weight_a_set(tmp_path, tiny_model_path, capsys):
+    shared = _shared_with_one_set(tmp_path / "shared")
+    out = tmp_path / "run"
+    main(["--shared", str(shared), "--init", str(tiny_model_path), "--out", str(out), "--epochs", "1",
+          "--threads", "1", "--arch", '{"packed": true, "end_margin": 8}', "--weights", '{"hooker": 2}'])
+    model = load_recognizer(out / "best.safetensors")
+    assert (model.network.config.packed, model.network.config.end_margin) == (True, 8)
+    assert model.metadata["training"]["sources"] == [{"name": "hooker", "lines": 4, "weight": 2.0}]
+    assert model.metadata["fine_tuned_from"]["model"] == str(tiny_model_path)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--arch", '{"hidden": 64}', "a fine-tuned model keeps its shape"),
+    ("--weights", '{"hookr": 2}', "--weights names no training set: hookr"),
+])
+def test_fine_tuning_refuses_options_it_cannot_honour(tmp_path, tiny_model_path, capsys, option, value, message):
+    shared = _shared_with_one_set(tmp_path / "shared")
+    with pytest.raises(SystemExit) as stop:
+        main(["--shared", str(shared), "--init", str(tiny_model_path), "--out", str(tmp_path / "run"),
+              "--epochs", "1", "--threads", "1", option, value])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run" / "best.safetensors").exists()
+
+
+def test_recipe_without_any_set_names_the_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--shared", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "1"])
+    assert stop.value.code == 2
+    assert f"{tmp_path / 'data' / 'htr'} holds none of the sets" in capsys.readouterr().err
