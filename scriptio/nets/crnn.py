@@ -104,7 +104,7 @@ class CRNN(nn.Module):
         saved with the standard parameter names."""
         self.eval()
         fold_batch_norm(self.cnn)
-        if self.config.packed:
+        if self.config.packed and not hasattr(self, "rnn_halves"):
             self.rnn_halves = split_bidirectional(self.rnn)
             del self.rnn  # the halves hold its weights
 

@@ -5,10 +5,14 @@ import torch
 from scriptio.nets.crnn import CRNN, CRNNConfig
 
 
-def _network(packed: bool, end_margin: int) -> CRNN:
+FOUR_X = ((2, 2), (2, 2), (2, 1), (2, 1))
+EIGHT_X = ((2, 2), (2, 2), (2, 2), (2, 1))
+
+
+def _network(packed: bool, end_margin: int, pools=FOUR_X) -> CRNN:
     torch.manual_seed(0)
     network = CRNN(CRNNConfig(num_classes=9, hidden=24, layers=2, packed=packed, end_margin=end_margin,
-                              pools=((2, 2), (2, 2), (2, 1), (2, 1))))
+                              pools=pools))
     network.train()
     for _ in range(3):  # non-trivial batch-norm statistics, so blank paper gives non-zero features
         network(torch.rand(2, 1, 48, 80), torch.full((2,), 80))
@@ -30,8 +34,9 @@ def _alone_and_in_batch(network: CRNN) -> tuple[torch.Tensor, torch.Tensor]:
     return alone[:frames, 0], together[:frames, 0]
 
 
-def test_packed_network_reads_a_line_the_same_alone_or_in_a_batch():
-    alone, together = _alone_and_in_batch(_network(packed=True, end_margin=16))
+@pytest.mark.parametrize("pools", [FOUR_X, EIGHT_X])
+def test_packed_network_reads_a_line_the_same_alone_or_in_a_batch(pools):
+    alone, together = _alone_and_in_batch(_network(packed=True, end_margin=16, pools=pools))
     assert torch.allclose(alone, together, atol=1e-5)
 
 
@@ -57,6 +62,7 @@ def test_inference_halves_give_the_packed_result():
     with torch.no_grad():
         packed, lengths = network(batch, widths)
         network.prepare_for_inference()
+        network.prepare_for_inference()  # twice is harmless
         halves, same_lengths = network(batch, widths)
     assert torch.equal(lengths, same_lengths)
     for line, frames in enumerate(lengths.tolist()):
