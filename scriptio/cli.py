@@ -167,6 +167,9 @@ def train(
     resume: bool = typer.Option(False, help="continue from OUT/checkpoint.pt"),
     keep_epochs: bool = typer.Option(False, help="keep each epoch's model in OUT/epochs (to average them)"),
     threads: int = typer.Option(2), device: str = typer.Option("cpu"),
+    packed: bool = typer.Option(False, help="BLSTM skips batch padding, so a line reads the same in any batch "
+                                "(as the default model; slower training on the CPU)"),
+    end_margin: int = typer.Option(16, help="with --packed: blank pixels after every line"),
 ) -> None:
     """Train a line recognizer."""
     options = dict(locals())

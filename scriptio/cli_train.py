@@ -13,7 +13,7 @@ def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int
               optimizer: str, lr: float, weight_decay: float, schedule: str, warmup: int, epochs: int,
               minutes: float | None, batch_size: int, dropout: float, patience: int, curriculum: int,
               augment: bool, seed: int, weight: list[float], resume: bool, keep_epochs: bool, threads: int,
-              device: str) -> None:
+              device: str, packed: bool = False, end_margin: int = 16) -> None:
     if arch != "crnn":
         raise DataError(f"architecture {arch!r} is not available yet; use --arch crnn")
     if weight and len(weight) != len(data):
@@ -22,7 +22,10 @@ def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int
     texts = [r.text or "" for _, grouped in train_sets for records in grouped.values() for r in records]
     if not any(texts):
         raise DataError("the training data has no transcriptions (.gt.txt files or manifest text)")
-    config = CRNNConfig(height=height, hidden=hidden, layers=layers, dropout=dropout)
+    if end_margin < 0:
+        raise DataError(f"--end-margin {end_margin}: give a margin of 0 or more pixels")
+    config = CRNNConfig(height=height, hidden=hidden, layers=layers, dropout=dropout, packed=packed,
+                        end_margin=end_margin if packed else 0)
     recognizer = new_crnn_recognizer(texts, config)
     sources = []
     for position, (spec, grouped) in enumerate(train_sets):
