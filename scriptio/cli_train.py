@@ -18,12 +18,12 @@ def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int
         raise DataError(f"architecture {arch!r} is not available yet; use --arch crnn")
     if weight and len(weight) != len(data):
         raise DataError(f"give one --weight per DATA ({len(data)}), or none")
+    if end_margin < 0:
+        raise DataError(f"--end-margin {end_margin}: give a margin of 0 or more pixels")
     train_sets = [(spec, records_by_dataset([spec])) for spec in data]
     texts = [r.text or "" for _, grouped in train_sets for records in grouped.values() for r in records]
     if not any(texts):
         raise DataError("the training data has no transcriptions (.gt.txt files or manifest text)")
-    if end_margin < 0:
-        raise DataError(f"--end-margin {end_margin}: give a margin of 0 or more pixels")
     config = CRNNConfig(height=height, hidden=hidden, layers=layers, dropout=dropout, packed=packed,
                         end_margin=end_margin if packed else 0)
     recognizer = new_crnn_recognizer(texts, config)

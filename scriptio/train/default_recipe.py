@@ -95,15 +95,14 @@ def main(argv: list[str] | None = None) -> None:
         steps = initial.steps if initial is not None else DEFAULT_STEPS
         train_caches, val = {}, {}
         manifests = {name: args.shared / "data" / "htr" / name / "lines.jsonl" for name in SETS}
-        missing = [name for name, manifest in manifests.items() if not manifest.exists()]
-        if len(missing) == len(SETS):
+        present = {name: manifest for name, manifest in manifests.items() if manifest.exists()}
+        if not present:
             parser.error(f"{args.shared / 'data' / 'htr'} holds none of the sets {', '.join(SETS)}: "
                          "give --shared the folder that holds data/htr")
-        if missing:
-            print(f"no {', '.join(missing)} under {args.shared / 'data' / 'htr'}: training without them", flush=True)
-        for name, manifest in manifests.items():
-            if name in missing:
-                continue
+        if len(present) < len(SETS):
+            missing = ", ".join(name for name in SETS if name not in present)
+            print(f"no {missing} under {args.shared / 'data' / 'htr'}: training without them", flush=True)
+        for name, manifest in present.items():
             train_caches[name] = load_cache(read_manifest(manifest, "train")[: args.limit], config.height, steps, name)
             records = read_manifest(manifest, "val")[: args.limit]
             if records:
