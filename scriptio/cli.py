@@ -170,6 +170,8 @@ def train(
     packed: bool = typer.Option(False, help="BLSTM skips batch padding, so a line reads the same in any batch "
                                 "(as the default model; slower training on the CPU)"),
     end_margin: int = typer.Option(16, help="with --packed: blank pixels after every line"),
+    width_normalization: bool = typer.Option(False, help="stretch lines of dense writing to a common stroke "
+                                             "density (as the default model reads)"),
 ) -> None:
     """Train a line recognizer."""
     options = dict(locals())

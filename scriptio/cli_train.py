@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scriptio.errors import DataError
+from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.nets.crnn import CRNNConfig
 from scriptio.train.setup import load_cache, new_crnn_recognizer, records_by_dataset
 from scriptio.train.trainer import Source, TrainConfig, Trainer
@@ -13,7 +14,7 @@ def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int
               optimizer: str, lr: float, weight_decay: float, schedule: str, warmup: int, epochs: int,
               minutes: float | None, batch_size: int, dropout: float, patience: int, curriculum: int,
               augment: bool, seed: int, weight: list[float], resume: bool, keep_epochs: bool, threads: int,
-              device: str, packed: bool = False, end_margin: int = 16) -> None:
+              device: str, packed: bool = False, end_margin: int = 16, width_normalization: bool = False) -> None:
     if arch != "crnn":
         raise DataError(f"architecture {arch!r} is not available yet; use --arch crnn")
     if weight and len(weight) != len(data):
@@ -26,7 +27,8 @@ def run_train(data: list[str], val: list[str], out: Path, arch: str, height: int
         raise DataError("the training data has no transcriptions (.gt.txt files or manifest text)")
     config = CRNNConfig(height=height, hidden=hidden, layers=layers, dropout=dropout, packed=packed,
                         end_margin=end_margin if packed else 0)
-    recognizer = new_crnn_recognizer(texts, config)
+    steps = (*DEFAULT_STEPS, "width") if width_normalization else DEFAULT_STEPS
+    recognizer = new_crnn_recognizer(texts, config, steps)
     sources = []
     for position, (spec, grouped) in enumerate(train_sets):
         records = [r for group in grouped.values() for r in group]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import cv2
@@ -19,6 +19,7 @@ import numpy as np
 from scriptio.atomic import atomic_target
 from scriptio.data.dataset import LineCache
 from scriptio.errors import FormatError
+from scriptio.image.normalize import NORMALIZED_LINE_STEPS, finish_normalized_line
 from scriptio.types import LineRecord
 
 MANIFEST = "lines.jsonl"
@@ -46,8 +47,10 @@ def write_pack(path: Path, caches: Mapping[str, LineCache], height: int, steps: 
     return path.stat().st_size
 
 
-def read_pack(path: Path, height: int | None = None) -> dict[str, LineCache]:
-    """Groups of normalized lines, as LineCaches; `height` guards against a model mismatch."""
+def read_pack(path: Path, height: int | None = None, steps: Sequence[str] | None = None) -> dict[str, LineCache]:
+    """Groups of normalized lines, as LineCaches, normalized as a model with `height` and
+    `steps` expects: a pack made with fewer steps gets the missing ones that work on normalized
+    lines (e.g. "width"); any other mismatch is an error."""
     path = Path(path)
     try:
         tar = tarfile.open(path, "r:*")
@@ -62,16 +65,31 @@ def read_pack(path: Path, height: int | None = None) -> dict[str, LineCache]:
     if height is not None and header["height"] != height:
         raise FormatError(path, f"lines are {header['height']} px high, the model wants {height}",
                           "repack with --height matching the model")
+    extra = _missing_steps(path, header["steps"], steps)
     grouped: dict[str, tuple[list[LineRecord], list[np.ndarray]]] = {}
     for raw in lines[1:]:
         row = json.loads(raw)
         image = cv2.imdecode(np.frombuffer(blobs[row["image"]], dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+        if extra:
+            image = finish_normalized_line(image, extra)
         record = LineRecord(id=row["id"], image_path=path / row["image"], text=row["text"],
                             dataset=row["dataset"], split=row["split"], page=row.get("page"))
         records, images = grouped.setdefault(row["group"], ([], []))
         records.append(record)
         images.append(image)
     return {group: LineCache.of(records, images) for group, (records, images) in grouped.items()}
+
+
+def _missing_steps(path: Path, packed: Sequence[str], wanted: Sequence[str] | None) -> list[str]:
+    """The steps to apply on top of the pack's, or a FormatError when they cannot be."""
+    if wanted is None or list(wanted) == list(packed):
+        return []
+    packed, wanted = list(packed), list(wanted)
+    extra = wanted[len(packed):]
+    if wanted[:len(packed)] != packed or not set(extra) <= set(NORMALIZED_LINE_STEPS):
+        raise FormatError(path, f"lines were normalized with steps {packed}, the model wants {wanted}",
+                          "repack the lines for this model, or train from the crops (no --packed)")
+    return extra
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

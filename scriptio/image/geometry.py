@@ -72,7 +72,7 @@ def _ink_threshold(gray: np.ndarray) -> float | None:
     return float(threshold)
 
 
-def _ink_mask(gray: np.ndarray) -> np.ndarray | None:
+def ink_mask(gray: np.ndarray) -> np.ndarray | None:
     """Boolean ink mask by Otsu, or None for a blank / contrast-less / nearly empty image."""
     threshold = _ink_threshold(gray)
     if threshold is None:
@@ -159,13 +159,13 @@ def estimate_skew(gray: np.ndarray, baseline: np.ndarray | None = None) -> float
     gray = _as_gray(gray)
     if gray.size == 0:
         return 0.0
-    mask = _ink_mask(gray)
+    mask = ink_mask(gray)
     if mask is None:
         return 0.0
     gray, mask = _crop_to_ink(gray, mask)
     small = _downscaled(gray)
     if small is not gray:
-        mask = _ink_mask(small)
+        mask = ink_mask(small)
         if mask is None:
             return 0.0
     ys, xs = np.nonzero(mask)
@@ -347,7 +347,7 @@ def estimate_slant(gray: np.ndarray) -> float:
     gray = _as_gray(gray)
     if gray.size == 0:
         return 0.0
-    mask = _ink_mask(gray)
+    mask = ink_mask(gray)
     if mask is None:
         return 0.0
     gray, mask = _crop_to_ink(gray, mask)
@@ -401,7 +401,7 @@ def correct_slant(gray: np.ndarray) -> np.ndarray:
     return shear(gray, angle)
 
 
-def _core_from_mask(mask: np.ndarray, fraction: float) -> tuple[int, int] | None:
+def core_from_mask(mask: np.ndarray, fraction: float) -> tuple[int, int] | None:
     """The band of consecutive rows whose ink exceeds `fraction` of the peak row's, holding
     the most ink (so one spiky row elsewhere, e.g. a stray stroke, cannot win)."""
     profile = mask.sum(axis=1).astype(np.float64)
@@ -436,10 +436,10 @@ def core_region(gray: np.ndarray, fraction: float = 0.5) -> tuple[int, int]:
     """
     gray = _as_gray(gray)
     h = gray.shape[0] if gray.ndim == 2 else 0
-    mask = _ink_mask(gray)
+    mask = ink_mask(gray)
     if mask is None:
         return 0, h
-    band = _core_from_mask(mask, fraction)
+    band = core_from_mask(mask, fraction)
     return band if band is not None else (0, h)
 
 
@@ -466,8 +466,8 @@ def normalize_height(gray: np.ndarray, height: int, core_fraction: float = 0.4,
     if gray.size == 0:
         return np.full((height, 1), 255, dtype=np.uint8)
     h, w = gray.shape
-    mask = _ink_mask(gray)
-    band = _core_from_mask(mask, 0.5) if mask is not None else None
+    mask = ink_mask(gray)
+    band = core_from_mask(mask, 0.5) if mask is not None else None
     if band is None or band[1] - band[0] < 3:
         return _plain_resize(gray, height, max_width)
     top, bottom = band

@@ -12,10 +12,13 @@ import cv2
 import numpy as np
 
 from scriptio.image.enhance import paper_level, stretch_contrast
+from scriptio.image.width import normalize_width
 from scriptio.types import Point
 
 DEFAULT_STEPS: tuple[str, ...] = ("mask", "contrast", "trim", "resize")
-KNOWN_STEPS = {"mask", "contrast", "deskew", "slant", "trim", "resize", "core_resize"}
+KNOWN_STEPS = {"mask", "contrast", "deskew", "slant", "trim", "resize", "core_resize", "width"}
+#: Steps that work on an already height-normalized line (so they can follow a line pack's steps).
+NORMALIZED_LINE_STEPS = ("width",)
 
 
 def crop_to_polygon(image: np.ndarray, polygon: Sequence[Point] | None,
@@ -76,10 +79,21 @@ def resize_to_height(gray: np.ndarray, height: int, max_width: int = 4000) -> np
     return cv2.resize(gray, (width, height), interpolation=interpolation)
 
 
+def finish_normalized_line(gray: np.ndarray, steps: Sequence[str]) -> np.ndarray:
+    """Apply steps that work on a height-normalized line (NORMALIZED_LINE_STEPS), in order."""
+    for step in steps:
+        if step == "width":
+            gray = normalize_width(gray)[0]
+        else:
+            raise ValueError(f"step {step!r} needs the original line image; it cannot follow normalization")
+    return gray
+
+
 def extract_line(image: np.ndarray, polygon: Sequence[Point] | None = None,
                  baseline: Sequence[Point] | None = None, height: int = 48,
                  steps: Sequence[str] = DEFAULT_STEPS) -> np.ndarray:
-    """Normalize one line: crop + mask by polygon, enhance, optionally deskew/deslant, scale.
+    """Normalize one line: crop + mask by polygon, enhance, optionally deskew/deslant, scale,
+    optionally stretch dense writing (step "width").
 
     `image` is a grayscale page or line image; `polygon`/`baseline` are in its coordinates.
     """
@@ -97,6 +111,8 @@ def extract_line_mapped(image: np.ndarray, polygon: Sequence[Point] | None = Non
     unknown = set(steps) - KNOWN_STEPS
     if unknown:
         raise ValueError(f"unknown normalization steps {sorted(unknown)}; known: {sorted(KNOWN_STEPS)}")
+    if "width" in steps and not {"resize", "core_resize"} & set(steps[:list(steps).index("width")]):
+        raise ValueError('the "width" step measures a height-normalized line: put it after "resize"')
     gray, local_polygon, local_baseline = crop_to_polygon(image, polygon, baseline)
     offset, scale = 0.0, 1.0
     if local_polygon is not None:
@@ -127,6 +143,9 @@ def extract_line_mapped(image: np.ndarray, polygon: Sequence[Point] | None = Non
             width = gray.shape[1]
             gray = normalize_height(gray, height)
             scale *= width / gray.shape[1]
+        elif step == "width":
+            gray, factor = normalize_width(gray)
+            scale /= factor
     if gray.shape[0] != height:
         width = gray.shape[1]
         gray = resize_to_height(gray, height)

@@ -36,6 +36,20 @@ def fine_tuned_provenance(init: Path, metadata: dict) -> dict:
     return {"fine_tuned_from": {"model": str(init), **kept}}
 
 
+def set_manifests(parser: argparse.ArgumentParser, shared: Path) -> dict[str, Path]:
+    """The manifests of the sets found under shared/data/htr (naming any missing ones); a clear
+    command-line error when there is none."""
+    manifests = {name: shared / "data" / "htr" / name / "lines.jsonl" for name in SETS}
+    present = {name: manifest for name, manifest in manifests.items() if manifest.exists()}
+    if not present:
+        parser.error(f"{shared / 'data' / 'htr'} holds none of the sets {', '.join(SETS)}: "
+                     "give --shared the folder that holds data/htr")
+    if len(present) < len(SETS):
+        missing = ", ".join(name for name in SETS if name not in present)
+        print(f"no {missing} under {shared / 'data' / 'htr'}: going on without them", flush=True)
+    return present
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
@@ -66,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
                              f'with --init only {", ".join(FINE_TUNABLE_ARCH)}')
     parser.add_argument("--weights", type=json.loads, default={},
                         help='JSON sampling weight per set (default 1), e.g. \'{"hooker": 1.5}\'')
+    parser.add_argument("--width-normalization", action="store_true",
+                        help='add the "width" step: stretch lines of dense writing (scriptio.image.width)')
     args = parser.parse_args(argv)
     unknown = sorted(set(args.weights) - set(SETS))
     if unknown:
@@ -86,29 +102,26 @@ def main(argv: list[str] | None = None) -> None:
                          f"with --init only {', '.join(FINE_TUNABLE_ARCH)} may change")
         config = initial.network.config = dataclasses.replace(initial.network.config, **args.arch)
         initial.metadata = fine_tuned_provenance(args.init, initial.metadata)
+    steps = list(initial.steps if initial is not None else DEFAULT_STEPS)
+    if args.width_normalization and "width" not in steps:
+        steps.append("width")
+        if initial is not None:
+            initial.steps = tuple(steps)
     started = time.time()
     if args.packed:
-        caches = {group: cache.head(args.limit) for group, cache in read_pack(args.packed, config.height).items()}
+        pack = read_pack(args.packed, config.height, steps)
+        caches = {group: cache.head(args.limit) for group, cache in pack.items()}
         train_caches = {name: caches[f"{name}/train"] for name in SETS if f"{name}/train" in caches}
         val = {name: caches[f"{name}/val"] for name in SETS if f"{name}/val" in caches}
     else:
-        steps = initial.steps if initial is not None else DEFAULT_STEPS
         train_caches, val = {}, {}
-        manifests = {name: args.shared / "data" / "htr" / name / "lines.jsonl" for name in SETS}
-        present = {name: manifest for name, manifest in manifests.items() if manifest.exists()}
-        if not present:
-            parser.error(f"{args.shared / 'data' / 'htr'} holds none of the sets {', '.join(SETS)}: "
-                         "give --shared the folder that holds data/htr")
-        if len(present) < len(SETS):
-            missing = ", ".join(name for name in SETS if name not in present)
-            print(f"no {missing} under {args.shared / 'data' / 'htr'}: training without them", flush=True)
-        for name, manifest in present.items():
+        for name, manifest in set_manifests(parser, args.shared).items():
             train_caches[name] = load_cache(read_manifest(manifest, "train")[: args.limit], config.height, steps, name)
             records = read_manifest(manifest, "val")[: args.limit]
             if records:
                 val[name] = load_cache(records, config.height, steps, name + " val")
     texts = [r.text or "" for cache in train_caches.values() for r in cache.records]
-    recognizer = initial or new_crnn_recognizer(texts, config)
+    recognizer = initial or new_crnn_recognizer(texts, config, steps)
     sources = [Source(name, cache, float(args.weights.get(name, 1.0))) for name, cache in train_caches.items()]
     print(f"loaded {sum(len(s.cache) for s in sources)} train and {sum(len(v) for v in val.values())} "
           f"val lines in {time.time() - started:.0f} s; alphabet {len(recognizer.alphabet.chars)} chars", flush=True)

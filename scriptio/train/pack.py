@@ -13,7 +13,7 @@ from scriptio.data.manifest import read_manifest
 from scriptio.data.packed import write_pack
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.nets.crnn import CRNNConfig
-from scriptio.train.default_recipe import SETS
+from scriptio.train.default_recipe import set_manifests
 from scriptio.train.setup import load_cache
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,8 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="lines per set and split (smoke tests)")
     args = parser.parse_args(argv)
     caches = {}
-    for name in SETS:
-        manifest = args.shared / "data" / "htr" / name / "lines.jsonl"
+    for name, manifest in set_manifests(parser, args.shared).items():
         for split in ("train", "val"):
             records = read_manifest(manifest, split)[: args.limit]
             if records:

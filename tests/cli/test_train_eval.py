@@ -35,15 +35,16 @@ def test_train_without_transcriptions_is_a_one_line_error(tmp_path):
     assert result.output.startswith("error:") and "Traceback" not in result.output
 
 
-def test_train_packed_records_packing_and_margin_in_the_model(tmp_path):
+def test_train_records_packing_margin_and_width_step_in_the_model(tmp_path):
     write_synthetic_folder(tmp_path / "train", 8, seed=7)
     out = tmp_path / "run"
     result = runner.invoke(app, ["train", str(tmp_path / "train"), "--out", str(out), "--epochs", "1",
                                  "--height", "32", "--hidden", "16", "--layers", "1", "--batch-size", "4",
-                                 "--packed", "--end-margin", "8"])
+                                 "--packed", "--end-margin", "8", "--width-normalization"])
     assert result.exit_code == 0, result.output
     _, metadata = read_model_file(out / "best.safetensors")
     assert (metadata["config"]["packed"], metadata["config"]["end_margin"]) == (True, 8)
+    assert metadata["preprocessing"]["steps"] == ["mask", "contrast", "trim", "resize", "width"]
 
 
 def test_train_refuses_a_negative_end_margin(tmp_path):

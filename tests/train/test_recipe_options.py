@@ -49,3 +49,32 @@ def test_recipe_without_any_set_names_the_folder(tmp_path, capsys):
         main(["--shared", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "1"])
     assert stop.value.code == 2
     assert f"{tmp_path / 'data' / 'htr'} holds none of the sets" in capsys.readouterr().err
+
+
+def test_width_normalization_is_added_to_a_packed_fine_tune(tmp_path, tiny_model_path):
+    from scriptio.data.packed import read_pack
+    from scriptio.image.normalize import DEFAULT_STEPS
+    from scriptio.image.width import normalize_width
+    from scriptio.train.pack import main as pack
+
+    shared = _shared_with_one_set(tmp_path / "shared")
+    height = load_recognizer(tiny_model_path).height
+    pack(["--shared", str(shared), "--out", str(tmp_path / "lines.tar"), "--height", str(height)])
+    plain = read_pack(tmp_path / "lines.tar", height, DEFAULT_STEPS)["hooker/train"].images
+    widened = read_pack(tmp_path / "lines.tar", height, [*DEFAULT_STEPS, "width"])["hooker/train"].images
+    assert [w.shape for w in widened] == [normalize_width(p)[0].shape for p in plain]
+    out = tmp_path / "run"
+    main(["--packed", str(tmp_path / "lines.tar"), "--init", str(tiny_model_path), "--out", str(out),
+          "--epochs", "1", "--threads", "1", "--width-normalization"])
+    assert load_recognizer(out / "best.safetensors").steps == (*DEFAULT_STEPS, "width")
+
+
+def test_a_pack_normalized_otherwise_than_the_model_wants_is_refused(tmp_path, tiny_model_path):
+    from scriptio.data.packed import read_pack
+    from scriptio.errors import FormatError
+    from scriptio.train.pack import main as pack
+
+    shared = _shared_with_one_set(tmp_path / "shared")
+    pack(["--shared", str(shared), "--out", str(tmp_path / "lines.tar"), "--height", "32"])
+    with pytest.raises(FormatError, match="the model wants"):
+        read_pack(tmp_path / "lines.tar", 32, ["mask", "contrast", "slant", "trim", "resize"])

@@ -1,0 +1,57 @@
+"""Give a trained model a normalization step that works on already normalized lines.
+
+Such a step (today "width": stretch dense writing, `scriptio.image.width`) changes what the
+network sees only within the range its training augmentation already covered, so a model can
+read better with it without retraining; measure before shipping. Later fine-tunes from the
+result train with the step too (line packs get it applied on loading).
+
+    python -m scriptio.train.add_step IN.safetensors OUT.safetensors --step width
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scriptio.errors import ModelError
+from scriptio.image.normalize import NORMALIZED_LINE_STEPS
+from scriptio.models.store import read_model_file, save_model
+
+
+def add_step(source: Path, out: Path, step: str) -> list[str]:
+    """Write `source` with `step` appended to its preprocessing; return the new steps."""
+    state, metadata = read_model_file(source)
+    preprocessing = metadata.get("preprocessing")
+    if not isinstance(preprocessing, dict) or "steps" not in preprocessing:
+        raise ModelError(source, "model file records no preprocessing steps", "retrain it with this scriptio version")
+    steps = list(preprocessing["steps"])
+    if step in steps:
+        raise ModelError(source, f"model already normalizes lines with {step!r}", "use it as it is")
+    steps.append(step)
+    metadata = {key: value for key, value in metadata.items() if key != "format_version"}
+    metadata["preprocessing"] = dict(preprocessing, steps=steps)
+    metadata["steps_added_after_training"] = [*metadata.get("steps_added_after_training", []), step]
+    save_model(out, state, metadata)
+    return steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", type=Path, help="the trained model")
+    parser.add_argument("out", type=Path, help="the model file to write")
+    parser.add_argument("--step", required=True, choices=NORMALIZED_LINE_STEPS)
+    args = parser.parse_args(argv)
+    if args.out.exists():
+        print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
+        return 2
+    try:
+        steps = add_step(args.model, args.out, args.step)
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: reads with steps {', '.join(steps)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
