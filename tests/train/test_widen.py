@@ -1,0 +1,59 @@
+"""Function-preserving widening of a trained CRNN's BLSTM."""
+import pytest
+import torch
+
+from scriptio.models.recognizer import load_recognizer
+from scriptio.nets.crnn import CRNN, CRNNConfig
+from scriptio.train.widen import main, widen_crnn
+
+
+def trained_like(config: CRNNConfig) -> CRNN:
+    """A CRNN with non-trivial weights everywhere (biases and batch-norm statistics too)."""
+    torch.manual_seed(1)
+    network = CRNN(config)
+    with torch.no_grad():
+        for name, value in network.state_dict().items():
+            if "running_var" in name:
+                value.uniform_(0.5, 2.0)
+            elif value.is_floating_point():
+                value.add_(0.1 * torch.randn_like(value))
+    return network.eval()
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_widened_network_reads_exactly_as_before(packed):
+    config = CRNNConfig(height=32, channels=(8, 16), pools=((2, 2), (2, 2)), hidden=12, layers=3,
+                        num_classes=9, packed=packed, end_margin=4 if packed else 0)
+    old = trained_like(config)
+    new = widen_crnn(old, 20).eval()
+    assert new.config.hidden == 20 and new.rnn.hidden_size == 20
+    images = torch.rand(3, 1, 32, 90)
+    widths = torch.tensor([90, 61, 40])
+    with torch.no_grad():
+        (before, lengths), (after, lengths_after) = old(images, widths), new(images, widths)
+    assert torch.equal(lengths, lengths_after)
+    assert torch.allclose(before, after, atol=1e-5)
+
+
+def test_new_units_start_silent_but_learn():
+    old = trained_like(CRNNConfig(height=32, channels=(8, 16), pools=((2, 2), (2, 2)), hidden=12, layers=2,
+                                  num_classes=9))
+    new = widen_crnn(old, 16).train()
+    assert new.output.weight[:, 12:16].abs().sum() == 0 and new.output.weight[:, 28:32].abs().sum() == 0
+    assert new.rnn.weight_ih_l0[12:16].abs().sum() > 0  # the new units hear the CNN
+    logprobs, _ = new(torch.rand(2, 1, 32, 64), torch.tensor([64, 64]))
+    logprobs[..., 1].sum().backward()
+    assert new.output.weight.grad[:, 12:16].abs().sum() > 0
+
+
+def test_widening_cli_refuses_narrowing_and_existing_files(tmp_path, tiny_model_path, capsys):
+    hidden = load_recognizer(tiny_model_path).network.config.hidden
+    out = tmp_path / "wide.safetensors"
+    assert main([str(tiny_model_path), str(out), "--hidden", str(hidden + 8)]) == 0
+    wide = load_recognizer(out)
+    assert wide.network.config.hidden == hidden + 8
+    assert wide.metadata["widened"][-1]["from_hidden"] == hidden
+    assert main([str(out), str(tmp_path / "narrow.safetensors"), "--hidden", str(hidden)]) == 2
+    assert "already has" in capsys.readouterr().err
+    assert main([str(tiny_model_path), str(out), "--hidden", str(hidden + 16)]) == 2
+    assert load_recognizer(out).network.config.hidden == hidden + 8
