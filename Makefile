@@ -56,8 +56,8 @@ finetune-default-gpu: install work/htr48.tar
 # Fourth stage: the BLSTM reads packed lines with a 16-px blank end margin (each line as if
 # alone). Two fine-tunes from the third stage (PACKED_INIT) share one GPU for 7.9 min (16 epochs
 # each on an H200): A as before, B with augmentation 0.5 and hooker and peraire drawn 1.5x as
-# often. Each keeps the mean of its last 3 epochs; runs/default-packed/model.safetensors, the
-# mean of those two, is the shipped model.
+# often. Each keeps the mean of its last 3 epochs; the mean of those two, given the "width"
+# normalization step (no retraining), is the shipped model: runs/default-packed/model-width.safetensors.
 PACKED_INIT ?= runs/default-ft-gpu/best.safetensors
 PACKED = $(FINETUNE) --init $(PACKED_INIT) --minutes 7.9 --device cuda --batch-size 24 --loader-threads 7 \
 	--threads 1 --patience 60 --keep-epochs --arch '{"packed": true, "end_margin": 16}'
@@ -69,6 +69,8 @@ finetune-default-packed: install work/htr48.tar
 		$$(ls runs/default-packed/$$run/epochs/epoch-*.safetensors | tail -3) || exit 1; done
 	$(BIN)/python -m scriptio.train.average runs/default-packed/model.safetensors \
 		runs/default-packed/A/averaged.safetensors runs/default-packed/B/averaged.safetensors
+	$(BIN)/python -m scriptio.train.add_step runs/default-packed/model.safetensors \
+		runs/default-packed/model-width.safetensors --step width
 
 bench: install
 	$(BIN)/python benchmarks/recognition.py --shared ../shared
