@@ -16,6 +16,7 @@ from pathlib import Path
 from scriptio.errors import ModelError
 from scriptio.image.normalize import NORMALIZED_LINE_STEPS
 from scriptio.models.store import read_model_file, save_model
+from scriptio.train.model_tool import write_new_model
 
 
 def add_step(source: Path, out: Path, step: str) -> list[str]:
@@ -41,16 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the model file to write")
     parser.add_argument("--step", required=True, choices=NORMALIZED_LINE_STEPS)
     args = parser.parse_args(argv)
-    if args.out.exists():
-        print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
-        return 2
-    try:
-        steps = add_step(args.model, args.out, args.step)
-    except ModelError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out}: reads with steps {', '.join(steps)}")
-    return 0
+    return write_new_model(args.out, lambda: "reads with steps " + ", ".join(add_step(args.model, args.out, args.step)))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import torch
 
 from scriptio.errors import ModelError
 from scriptio.models.store import read_model_file, save_model
+from scriptio.train.model_tool import write_new_model
 
 # Metadata that must agree for weights to be averaged meaningfully.
 MUST_MATCH = ("arch", "config", "alphabet", "preprocessing")
@@ -57,16 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the averaged model to write")
     parser.add_argument("models", type=Path, nargs="+", help="model files of one run, e.g. its last epochs")
     args = parser.parse_args(argv)
-    if args.out.exists():  # an input given as the output is caught here too
-        print(f"error: {args.out} exists; give a new file name for the averaged model", file=sys.stderr)
-        return 2
-    try:
+
+    def write() -> str:
         average_model_files(args.models, args.out)
-    except ModelError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out}: the mean of {len(args.models)} models")
-    return 0
+        return f"the mean of {len(args.models)} models"
+    return write_new_model(args.out, write)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import torch
 
-from scriptio.errors import ModelError, ScriptioError
+from scriptio.errors import ModelError
 from scriptio.models.recognizer import LineRecognizer, load_recognizer
 from scriptio.nets.crnn import CRNN
+from scriptio.train.model_tool import write_new_model
 
 
 def _rows(old_hidden: int, new_hidden: int) -> torch.Tensor:
@@ -82,16 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the widened model to write")
     parser.add_argument("--hidden", type=int, required=True, help="LSTM units per direction after widening")
     args = parser.parse_args(argv)
-    if args.out.exists():
-        print(f"error: {args.out} exists; give a new file name", file=sys.stderr)
-        return 2
-    try:
+
+    def write() -> str:
         widen_model(args.model, args.out, args.hidden)
-    except ScriptioError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out}: {args.hidden} LSTM units per direction; fine-tune it with --init")
-    return 0
+        return f"{args.hidden} LSTM units per direction; fine-tune it with --init"
+    return write_new_model(args.out, write)
 
 
 if __name__ == "__main__":
