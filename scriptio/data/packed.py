@@ -82,9 +82,9 @@ def read_pack(path: Path, height: int | None = None, steps: Sequence[str] | None
 
 def _missing_steps(path: Path, packed: Sequence[str], wanted: Sequence[str] | None) -> list[str]:
     """The steps to apply on top of the pack's, or a FormatError when they cannot be."""
-    if wanted is None or list(wanted) == list(packed):
+    packed, wanted = list(packed), list(packed if wanted is None else wanted)
+    if wanted == packed:
         return []
-    packed, wanted = list(packed), list(wanted)
     extra = wanted[len(packed):]
     if wanted[:len(packed)] != packed or not set(extra) <= set(NORMALIZED_LINE_STEPS):
         raise FormatError(path, f"lines were normalized with steps {packed}, the model wants {wanted}",
