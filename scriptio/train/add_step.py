@@ -1,11 +1,15 @@
-"""Give a trained model a normalization step that works on already normalized lines.
+"""Give a trained model a normalization step it was not trained with.
 
-Such a step (today "width": stretch dense writing, `scriptio.image.width`) changes what the
-network sees only within the range its training augmentation already covered, so a model can
-read better with it without retraining; measure before shipping. Later fine-tunes from the
-result train with the step too (line packs get it applied on loading).
+Two kinds qualify, because they change what the network sees only within the range its
+training augmentation already covered, so a model can read better with them without
+retraining (measure before shipping):
+- steps on already normalized lines, appended (today "width": stretch dense writing,
+  `scriptio.image.width`); later fine-tunes train with them too (line packs apply them on loading);
+- replacements of an older step, swapped in place (today "stroke_mask" for "mask": keep the
+  line's own strokes that the polygon cuts); fine-tunes then need a pack made with them.
 
     python -m scriptio.train.add_step IN.safetensors OUT.safetensors --step width
+    python -m scriptio.train.add_step IN.safetensors OUT.safetensors --step stroke_mask
 """
 from __future__ import annotations
 
@@ -14,13 +18,13 @@ import sys
 from pathlib import Path
 
 from scriptio.errors import ModelError
-from scriptio.image.normalize import NORMALIZED_LINE_STEPS
+from scriptio.image.normalize import NORMALIZED_LINE_STEPS, STEP_REPLACEMENTS
 from scriptio.models.store import read_model_file, save_model
 from scriptio.train.model_tool import write_new_model
 
 
 def add_step(source: Path, out: Path, step: str) -> list[str]:
-    """Write `source` with `step` appended to its preprocessing; return the new steps."""
+    """Write `source` with `step` appended to (or swapped into) its preprocessing; return the new steps."""
     state, metadata = read_model_file(source)
     preprocessing = metadata.get("preprocessing")
     if not isinstance(preprocessing, dict) or "steps" not in preprocessing:
@@ -28,7 +32,14 @@ def add_step(source: Path, out: Path, step: str) -> list[str]:
     steps = list(preprocessing["steps"])
     if step in steps:
         raise ModelError(source, f"model already normalizes lines with {step!r}", "use it as it is")
-    steps.append(step)
+    if step in STEP_REPLACEMENTS:
+        replaced = STEP_REPLACEMENTS[step]
+        if replaced not in steps:
+            raise ModelError(source, f"model has no {replaced!r} step for {step!r} to replace",
+                             f"retrain it with {step!r} instead")
+        steps[steps.index(replaced)] = step
+    else:
+        steps.append(step)
     metadata = {key: value for key, value in metadata.items() if key != "format_version"}
     metadata["preprocessing"] = dict(preprocessing, steps=steps)
     metadata["steps_added_after_training"] = [*metadata.get("steps_added_after_training", []), step]
@@ -40,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, help="the trained model")
     parser.add_argument("out", type=Path, help="the model file to write")
-    parser.add_argument("--step", required=True, choices=NORMALIZED_LINE_STEPS)
+    parser.add_argument("--step", required=True, choices=[*NORMALIZED_LINE_STEPS, *STEP_REPLACEMENTS])
     args = parser.parse_args(argv)
     return write_new_model(args.out, lambda: "reads with steps " + ", ".join(add_step(args.model, args.out, args.step)))
 

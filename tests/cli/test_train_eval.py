@@ -44,7 +44,7 @@ def test_train_records_packing_margin_and_width_step_in_the_model(tmp_path):
     assert result.exit_code == 0, result.output
     _, metadata = read_model_file(out / "best.safetensors")
     assert (metadata["config"]["packed"], metadata["config"]["end_margin"]) == (True, 8)
-    assert metadata["preprocessing"]["steps"] == ["mask", "contrast", "trim", "resize", "width"]
+    assert metadata["preprocessing"]["steps"] == ["stroke_mask", "contrast", "trim", "resize", "width"]
 
 
 def test_train_refuses_a_negative_end_margin(tmp_path):

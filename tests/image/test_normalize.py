@@ -16,6 +16,21 @@ def test_mask_paints_outside_polygon_with_paper():
     assert masked[20:30, 20:80].max() == 10
 
 
+def test_stroke_mask_keeps_own_strokes_the_polygon_cuts_and_drops_neighbours():
+    image = np.full((60, 200), 220, np.uint8)
+    image[4:50, 40:44] = 10    # our ascender: 30 of its 46 rows inside the polygon
+    image[35:50, 60:150] = 10  # our x-height writing, all inside
+    image[0:24, 170:174] = 10  # a neighbour's descender: only 4 of its 24 rows inside
+    polygon = np.array([[0, 20], [199, 20], [199, 55], [0, 55]], np.float32)
+    plain = mask_polygon(image, polygon)
+    kept = mask_polygon(image, polygon, keep_strokes=True)
+    assert plain[4:15, 40:44].min() == 220   # the plain mask cuts the ascender's top
+    assert kept[4:50, 40:44].max() == 10     # the stroke mask keeps all of it
+    assert kept[0:15, 170:174].min() == 220  # and still removes the neighbour
+    assert kept[22:24, 170:174].max() == 10  # (its tip inside the polygon stays, as with "mask")
+    assert np.array_equal(kept[35:50, 60:150], image[35:50, 60:150])
+
+
 def test_contrast_maps_ink_to_black_and_paper_to_white():
     image = np.full((30, 200), 150, np.uint8)
     image[10:20, 20:80] = 100  # 10% ink, as on a real line

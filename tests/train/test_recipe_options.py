@@ -78,3 +78,5 @@ def test_a_pack_normalized_otherwise_than_the_model_wants_is_refused(tmp_path, t
     pack(["--shared", str(shared), "--out", str(tmp_path / "lines.tar"), "--height", "32"])
     with pytest.raises(FormatError, match="the model wants"):
         read_pack(tmp_path / "lines.tar", 32, ["mask", "contrast", "slant", "trim", "resize"])
+    with pytest.raises(FormatError, match="the model wants"):  # an older model's polygon mask
+        read_pack(tmp_path / "lines.tar", 32, ["mask", "contrast", "trim", "resize"])
