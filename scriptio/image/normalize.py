@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from scriptio.image.enhance import paper_level, stretch_contrast
-from scriptio.image.geometry import ink_mask
+from scriptio.image.geometry import core_from_mask, ink_mask
 from scriptio.image.width import normalize_width
 from scriptio.types import Point
 
@@ -52,10 +52,11 @@ def mask_polygon(gray: np.ndarray, polygon: np.ndarray | None, keep_strokes: boo
 
     Line polygons are drawn loosely and often cut through the line's own ascenders, descenders
     and capitals. With `keep_strokes`, every connected stroke whose ink lies mostly inside the
-    polygon is kept whole, while strokes mostly outside it (the neighbours') still go.
+    polygon is kept whole, while strokes mostly outside it (the neighbours') still go; a line
+    without a polygon loses the strokes that `drop_border_intruders` finds instead.
     """
     if polygon is None or len(polygon) < 3:
-        return gray
+        return drop_border_intruders(gray) if keep_strokes else gray
     mask = np.zeros(gray.shape, dtype=np.uint8)
     cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
     cv2.dilate(mask, np.ones((3, 3), np.uint8), dst=mask)
@@ -83,6 +84,27 @@ def strokes_mostly_inside(gray: np.ndarray, inside: np.ndarray,
     keep = within >= fraction * np.maximum(total, 1)
     keep[0] = False  # label 0 is the paper
     return cv2.dilate(keep[labels].astype(np.uint8), np.ones((5, 5), np.uint8))
+
+
+def drop_border_intruders(gray: np.ndarray) -> np.ndarray:
+    """Paint over the strokes that enter a line image from its top or bottom edge without
+    reaching the line's core band (x-height to baseline): the neighbouring lines' descenders
+    and ascenders that a bounding-box crop takes along. Dots, accents and the line's own
+    ascenders and descenders either touch the core band or stay clear of the edges."""
+    ink = ink_mask(gray)
+    band = None if ink is None else core_from_mask(ink, 0.5)
+    if band is None:
+        return gray
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    top, bottom = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
+    in_core = (bottom > band[0]) & (top < band[1])
+    drop = ~in_core & ((top == 0) | (bottom == gray.shape[0]))
+    drop[0] = False  # label 0 is the paper
+    if not drop.any():
+        return gray
+    out = gray.copy()
+    out[cv2.dilate(drop[labels].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = paper_level(gray)
+    return out
 
 
 def trim_bounds(gray: np.ndarray, pad: int = 4, ink_threshold: int = 128) -> tuple[int, int]:

@@ -31,6 +31,20 @@ def test_stroke_mask_keeps_own_strokes_the_polygon_cuts_and_drops_neighbours():
     assert np.array_equal(kept[35:50, 60:150], image[35:50, 60:150])
 
 
+def test_without_a_polygon_the_stroke_mask_drops_strokes_entering_from_the_edges():
+    image = np.full((60, 200), 220, np.uint8)
+    image[25:40, 20:180] = np.where(np.arange(160) % 6 < 2, 10, 220)  # the core band's strokes
+    image[3:40, 10:13] = 10       # our ascender, reaching into the core
+    image[15:18, 100:103] = 10    # an i-dot above the core, clear of the edges
+    image[0:14, 150:153] = 10     # a neighbour's descender entering from the top
+    image[50:60, 60:63] = 10      # a neighbour's ascender entering from the bottom
+    kept = mask_polygon(image, None, keep_strokes=True)
+    assert kept[0:14, 150:153].min() == 220 and kept[50:60, 60:63].min() == 220
+    assert kept[3:40, 10:13].max() == 10 and kept[15:18, 100:103].max() == 10
+    assert np.array_equal(kept[25:40, 20:180], image[25:40, 20:180])
+    assert np.array_equal(mask_polygon(image, None), image)  # the plain mask needs a polygon
+
+
 def test_contrast_maps_ink_to_black_and_paper_to_white():
     image = np.full((30, 200), 150, np.uint8)
     image[10:20, 20:80] = 100  # 10% ink, as on a real line
