@@ -57,7 +57,8 @@ finetune-default-gpu: install work/htr48.tar
 # alone). Two fine-tunes from the third stage (PACKED_INIT) share one GPU for 7.9 min (16 epochs
 # each on an H200): A as before, B with augmentation 0.5 and hooker and peraire drawn 1.5x as
 # often. Each keeps the mean of its last 3 epochs; the mean of those two, given the "width"
-# normalization step (no retraining), is the shipped model: runs/default-packed/model-width.safetensors.
+# and "stroke_mask" normalization steps (no retraining), is the shipped model:
+# runs/default-packed/model-strokes.safetensors.
 PACKED_INIT ?= runs/default-ft-gpu/best.safetensors
 PACKED = $(FINETUNE) --init $(PACKED_INIT) --minutes 7.9 --device cuda --batch-size 24 --loader-threads 7 \
 	--threads 1 --patience 60 --keep-epochs --arch '{"packed": true, "end_margin": 16}'
@@ -71,6 +72,8 @@ finetune-default-packed: install work/htr48.tar
 		runs/default-packed/A/averaged.safetensors runs/default-packed/B/averaged.safetensors
 	$(BIN)/python -m scriptio.train.add_step runs/default-packed/model.safetensors \
 		runs/default-packed/model-width.safetensors --step width
+	$(BIN)/python -m scriptio.train.add_step runs/default-packed/model-width.safetensors \
+		runs/default-packed/model-strokes.safetensors --step stroke_mask
 
 bench: install
 	$(BIN)/python benchmarks/recognition.py --shared ../shared

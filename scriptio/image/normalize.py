@@ -95,15 +95,22 @@ def drop_border_intruders(gray: np.ndarray) -> np.ndarray:
     band = None if ink is None else core_from_mask(ink, 0.5)
     if band is None:
         return gray
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    top, bottom = stats[:, cv2.CC_STAT_TOP], stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]
-    in_core = (bottom > band[0]) & (top < band[1])
-    drop = ~in_core & ((top == 0) | (bottom == gray.shape[0]))
-    drop[0] = False  # label 0 is the paper
+    drop = np.zeros(gray.shape, np.uint8)
+    # Such a stroke lies wholly above or below the band, so only those strips need labelling.
+    for rows, edge, inner in ((slice(0, band[0]), 0, band[0] - 1), (slice(band[1], None), -1, 0)):
+        strip = ink[rows].astype(np.uint8)
+        if strip.shape[0] < 2 or not strip[edge].any():
+            continue
+        count, labels = cv2.connectedComponents(strip, connectivity=8)
+        at_edge = np.zeros(count, bool)
+        at_edge[labels[edge]] = True
+        at_edge[labels[inner]] = False  # reaches the band: the line's own stroke
+        at_edge[0] = False  # label 0 is the paper
+        drop[rows] = at_edge[labels]
     if not drop.any():
         return gray
     out = gray.copy()
-    out[cv2.dilate(drop[labels].astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = paper_level(gray)
+    out[cv2.dilate(drop, np.ones((5, 5), np.uint8)) > 0] = paper_level(gray)
     return out
 
 

@@ -94,3 +94,14 @@ def test_mapping_sends_normalized_columns_back_to_page_columns():
     ink = np.flatnonzero((line < 128).any(axis=0))
     assert abs(offset + ink[0] * scale - 300) <= 2 * scale
     assert abs(offset + (ink[-1] + 1) * scale - 720) <= 2 * scale
+
+
+def test_paper_level_is_the_90th_percentile():
+    from scriptio.image.enhance import paper_level
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        shape = tuple(int(n) for n in rng.integers(1, 40, size=2))
+        gray = (rng.integers(0, 256, size=shape) // rng.integers(1, 60)).astype(np.uint8)
+        assert paper_level(gray) == int(np.percentile(gray, 90))
+    assert paper_level(np.zeros((0, 5), np.uint8)) == 255
