@@ -74,7 +74,7 @@ def mask_polygon(gray: np.ndarray, polygon: np.ndarray | None, keep_strokes: boo
 def strokes_mostly_inside(gray: np.ndarray, inside: np.ndarray,
                           fraction: float = STROKE_INSIDE_FRACTION) -> np.ndarray:
     """0/1 mask of the ink components with at least `fraction` of their pixels in `inside`,
-    grown by 2 px so that their anti-aliased edges come along."""
+    with their edges."""
     ink = ink_mask(gray)
     if ink is None:
         return np.zeros(gray.shape, np.uint8)
@@ -83,7 +83,7 @@ def strokes_mostly_inside(gray: np.ndarray, inside: np.ndarray,
     within = np.bincount(labels.ravel(), weights=(inside > 0).ravel(), minlength=count)
     keep = within >= fraction * np.maximum(total, 1)
     keep[0] = False  # label 0 is the paper
-    return cv2.dilate(keep[labels].astype(np.uint8), np.ones((5, 5), np.uint8))
+    return _with_stroke_edges(keep[labels].astype(np.uint8))
 
 
 def drop_border_intruders(gray: np.ndarray) -> np.ndarray:
@@ -110,8 +110,13 @@ def drop_border_intruders(gray: np.ndarray) -> np.ndarray:
     if not drop.any():
         return gray
     out = gray.copy()
-    out[cv2.dilate(drop, np.ones((5, 5), np.uint8)) > 0] = paper_level(gray)
+    out[_with_stroke_edges(drop) > 0] = paper_level(gray)
     return out
+
+
+def _with_stroke_edges(strokes: np.ndarray) -> np.ndarray:
+    """A 0/1 stroke mask grown by 2 px: Otsu's ink leaves the strokes' anti-aliased edges out."""
+    return cv2.dilate(strokes, np.ones((5, 5), np.uint8))
 
 
 def trim_bounds(gray: np.ndarray, pad: int = 4, ink_threshold: int = 128) -> tuple[int, int]:
