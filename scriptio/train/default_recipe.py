@@ -80,12 +80,16 @@ def main(argv: list[str] | None = None) -> None:
                              f'with --init only {", ".join(FINE_TUNABLE_ARCH)}')
     parser.add_argument("--weights", type=json.loads, default={},
                         help='JSON sampling weight per set (default 1), e.g. \'{"hooker": 1.5}\'')
+    parser.add_argument("--freeze-norm", action="store_true",
+                        help="batch norm keeps the --init model's statistics (steadier fine-tunes)")
     parser.add_argument("--width-normalization", action="store_true",
                         help='add the "width" step: stretch lines of dense writing (scriptio.image.width)')
     args = parser.parse_args(argv)
     unknown = sorted(set(args.weights) - set(SETS))
     if unknown:
         parser.error(f"--weights names no training set: {', '.join(unknown)} (sets: {', '.join(SETS)})")
+    if args.freeze_norm and args.init is None:
+        parser.error("--freeze-norm keeps a trained model's batch-norm statistics: give that model with --init")
     torch.set_num_threads(args.threads)
     if args.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -129,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
                                batch_size=args.batch_size, max_batch_pixels=args.batch_size * 1200,
                                patience=args.patience, seed=args.seed, curriculum_epochs=2, threads=args.threads,
                                device=args.device, loader_threads=args.loader_threads,
-                               augment_probability=args.augment_probability, keep_epoch_models=args.keep_epochs)
+                               augment_probability=args.augment_probability, keep_epoch_models=args.keep_epochs,
+                               freeze_norm=args.freeze_norm)
     trainer = Trainer(recognizer, sources, val, train_config, args.out,
                       log=lambda message: print(message, flush=True))
     state = trainer.fit(resume=args.resume)

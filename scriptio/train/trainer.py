@@ -54,6 +54,10 @@ class TrainConfig:
     device: str = "cpu"
     loader_threads: int = 0  # >0: augment and batch in background threads (GPU runs)
     keep_epoch_models: bool = False  # also write epochs/epoch-NNN.safetensors, for train.average
+    # Fine-tuning: batch norm keeps the initial model's running statistics (its scale and shift
+    # still learn). Small-lr fine-tunes otherwise swing CER by points per epoch with the last
+    # batches' statistics.
+    freeze_norm: bool = False
 
 
 @dataclass
@@ -99,6 +103,13 @@ def fit_width(image: np.ndarray, labels: list[int], downsample: int) -> tuple[np
     padded = np.full((image.shape[0], width), 255, dtype=np.uint8)
     padded[:, : image.shape[1]] = image
     return padded, "padded"
+
+
+def freeze_batch_norm(network: nn.Module) -> None:
+    """Normalize with the running statistics and stop updating them (call after .train())."""
+    for module in network.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
 
 
 def seed_everything(seed: int) -> None:
@@ -275,6 +286,8 @@ class Trainer:
     def train_step(self, batch) -> tuple[float, int, float]:
         images, widths, targets, target_lengths, _ = batch
         self.network.train()
+        if self.config.freeze_norm:
+            freeze_batch_norm(self.network)
         logprobs, lengths = self.network(images.to(self.device, non_blocking=True), widths.to(self.device))
         loss = self.loss_fn(logprobs, targets.to(self.device), lengths, target_lengths.to(self.device)) / images.shape[0]
         if not torch.isfinite(loss):

@@ -80,3 +80,36 @@ def test_a_pack_normalized_otherwise_than_the_model_wants_is_refused(tmp_path, t
         read_pack(tmp_path / "lines.tar", 32, ["mask", "contrast", "slant", "trim", "resize"])
     with pytest.raises(FormatError, match="the model wants"):  # an older model's polygon mask
         read_pack(tmp_path / "lines.tar", 32, ["mask", "contrast", "trim", "resize"])
+
+
+def _batch_norm_buffers_and_first_conv(model_path: Path) -> tuple[dict, "torch.Tensor"]:
+    import torch
+
+    network = load_recognizer(model_path).network
+    buffers = {name: value.clone() for name, value in network.named_buffers() if "running" in name}
+    first_conv = next(m.weight for m in network.modules() if isinstance(m, torch.nn.Conv2d)).detach().clone()
+    return buffers, first_conv
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_freeze_norm_keeps_the_initial_models_statistics_while_weights_learn(tmp_path, tiny_model_path, freeze):
+    import torch
+
+    shared = _shared_with_one_set(tmp_path / "shared")
+    out = tmp_path / "run"
+    main(["--shared", str(shared), "--init", str(tiny_model_path), "--out", str(out), "--epochs", "1",
+          "--threads", "1", "--lr", "1e-2", *(["--freeze-norm"] if freeze else [])])
+    before, conv_before = _batch_norm_buffers_and_first_conv(tiny_model_path)
+    after, conv_after = _batch_norm_buffers_and_first_conv(out / "best.safetensors")
+    assert before and before.keys() == after.keys()
+    assert not torch.equal(conv_before, conv_after)
+    same = all(torch.equal(before[name], after[name]) for name in before)
+    assert same == freeze
+
+
+def test_freeze_norm_needs_a_model_to_start_from(tmp_path, capsys):
+    shared = _shared_with_one_set(tmp_path / "shared")
+    with pytest.raises(SystemExit) as stop:
+        main(["--shared", str(shared), "--out", str(tmp_path / "run"), "--epochs", "1", "--freeze-norm"])
+    assert stop.value.code == 2
+    assert "--freeze-norm keeps a trained model's batch-norm statistics" in capsys.readouterr().err
