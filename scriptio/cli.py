@@ -155,7 +155,8 @@ def train(
     hidden: int = typer.Option(192, help="LSTM units per direction"),
     layers: int = typer.Option(3, help="BLSTM layers"),
     optimizer: str = typer.Option("adam", help="adam, adamw, sgd, rmsprop or adagrad"),
-    lr: float = typer.Option(1e-3), weight_decay: float = typer.Option(0.0),
+    lr: Optional[float] = typer.Option(None, help="learning rate [default: 1e-3, or 1e-4 with --init]"),
+    weight_decay: float = typer.Option(0.0),
     schedule: str = typer.Option("cosine", help="constant, cosine, linear or step"),
     warmup: int = typer.Option(300, help="warm-up steps"),
     epochs: int = typer.Option(50), minutes: Optional[float] = typer.Option(None, help="wall-time budget"),
@@ -172,8 +173,12 @@ def train(
     end_margin: int = typer.Option(16, help="with --packed: blank pixels after every line"),
     width_normalization: bool = typer.Option(False, help="stretch lines of dense writing to a common stroke "
                                              "density (as the default model reads)"),
+    init: Optional[str] = typer.Option(None, help="fine-tune this model ('default' or a .safetensors file): "
+                                       "it keeps its shape and preprocessing, and gains classes for new characters"),
+    freeze_norm: bool = typer.Option(False, help="with --init: keep its batch-norm statistics (steadier "
+                                     "fine-tunes at small learning rates)"),
 ) -> None:
-    """Train a line recognizer."""
+    """Train a line recognizer, or fine-tune one (--init)."""
     options = dict(locals())
     from scriptio.cli_train import run_train
 

@@ -19,21 +19,13 @@ from scriptio.data.packed import read_pack
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNNConfig
+from scriptio.train.finetune import extend_alphabet, fine_tuned_provenance
 from scriptio.train.setup import load_cache, new_crnn_recognizer
 from scriptio.train.trainer import Source, TrainConfig, Trainer
 
 SETS = ("hooker", "copiste", "peraire", "mss20")
-# What a fine-tuned model keeps of its starting model: how it was trained and how well it read.
-PROVENANCE_KEYS = ("training", "val_cer", "val_cer_measured", "fine_tuned_from")
 # CRNNConfig fields a fine-tuned model may change: forward() reads them, no layer is built from them.
 FINE_TUNABLE_ARCH = ("packed", "end_margin")
-
-
-def fine_tuned_provenance(init: Path, metadata: dict) -> dict:
-    """Metadata of a model fine-tuned from `init`: the old figures no longer describe it, so they
-    move under `fine_tuned_from`, where they still say what the fine-tuning started from."""
-    kept = {key: metadata[key] for key in PROVENANCE_KEYS if key in metadata}
-    return {"fine_tuned_from": {"model": str(init), **kept}}
 
 
 def set_manifests(parser: argparse.ArgumentParser, shared: Path) -> dict[str, Path]:
@@ -125,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
             if records:
                 val[name] = load_cache(records, config.height, steps, name + " val")
     texts = [r.text or "" for cache in train_caches.values() for r in cache.records]
+    if initial is not None:
+        extend_alphabet(initial, texts)
     recognizer = initial or new_crnn_recognizer(texts, config, steps)
     sources = [Source(name, cache, float(args.weights.get(name, 1.0))) for name, cache in train_caches.items()]
     print(f"loaded {sum(len(s.cache) for s in sources)} train and {sum(len(v) for v in val.values())} "

@@ -1,7 +1,7 @@
 """A fine-tuned model must say what it started from, including the figures measured on it."""
 from pathlib import Path
 
-from scriptio.train.default_recipe import fine_tuned_provenance
+from scriptio.train.finetune import fine_tuned_provenance
 
 
 def test_fine_tuning_moves_old_figures_under_fine_tuned_from() -> None:
