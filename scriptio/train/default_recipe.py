@@ -16,6 +16,7 @@ import torch
 
 from scriptio.data.manifest import read_manifest
 from scriptio.data.packed import read_pack
+from scriptio.errors import ModelError
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNNConfig
@@ -90,7 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     # The defaults: 8x horizontal downsampling (2x faster training and reading than 4x); the
     # 2-hour budget leaves the model underfitted, so dropout and augmentation stay light.
     config = CRNNConfig.from_json({**CRNNConfig().to_json(), **args.arch})
-    initial = load_recognizer(args.init) if args.init else None  # fine-tuning keeps its architecture
+    try:
+        initial = load_recognizer(args.init) if args.init else None  # fine-tuning keeps its architecture
+    except ModelError as error:
+        parser.error(str(error))
     if initial is not None:
         fixed = sorted(set(args.arch) - set(FINE_TUNABLE_ARCH))
         if fixed:

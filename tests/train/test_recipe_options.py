@@ -33,6 +33,7 @@ def test_fine_tuning_can_switch_on_packing_and_weight_a_set(tmp_path, tiny_model
 @pytest.mark.parametrize("option, value, message", [
     ("--arch", '{"hidden": 64}', "a fine-tuned model keeps its shape"),
     ("--weights", '{"hookr": 2}', "--weights names no training set: hookr"),
+    ("--init", "missing.safetensors", "missing.safetensors: no such model file"),
 ])
 def test_fine_tuning_refuses_options_it_cannot_honour(tmp_path, tiny_model_path, capsys, option, value, message):
     shared = _shared_with_one_set(tmp_path / "shared")
