@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test train-default train-default-gpu finetune-default finetune-default-gpu finetune-default-packed bench clean
+.PHONY: install run test train-default train-default-gpu finetune-default finetune-default-gpu finetune-default-packed finetune-default-cpu bench clean
 
 install: $(STAMP)
 
@@ -57,7 +57,7 @@ finetune-default-gpu: install work/htr48.tar
 # alone). Two fine-tunes from the third stage (PACKED_INIT) share one GPU for 7.9 min (16 epochs
 # each on an H200): A as before, B with augmentation 0.5 and hooker and peraire drawn 1.5x as
 # often. Each keeps the mean of its last 3 epochs; the mean of those two, given the "width"
-# and "stroke_mask" normalization steps (no retraining), is the shipped model:
+# and "stroke_mask" normalization steps (no retraining), starts the fifth stage:
 # runs/default-packed/model-strokes.safetensors.
 PACKED_INIT ?= runs/default-ft-gpu/best.safetensors
 PACKED = $(FINETUNE) --init $(PACKED_INIT) --minutes 7.9 --device cuda --batch-size 24 --loader-threads 7 \
@@ -74,6 +74,20 @@ finetune-default-packed: install work/htr48.tar
 		runs/default-packed/model-width.safetensors --step width
 	$(BIN)/python -m scriptio.train.add_step runs/default-packed/model-width.safetensors \
 		runs/default-packed/model-strokes.safetensors --step stroke_mask
+
+# Fifth stage: two 95-min fine-tunes on the 2-core CPU (one thread each) from the fourth stage
+# (CPU_INIT) on stroke_mask lines with frozen batch-norm statistics; the mean of epochs 3-5 of
+# both is the shipped model: runs/default-cpu-ft/model.safetensors.
+CPU_INIT ?= runs/default-packed/model-strokes.safetensors
+CPU_FT = $(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --init $(CPU_INIT) --minutes 95 \
+	--threads 1 --keep-epochs --patience 60 --freeze-norm
+finetune-default-cpu: install work/htr48.tar
+	$(CPU_FT) --out runs/default-cpu-ft/A --lr 5e-5 --augment-probability 0.5 --weights '{"hooker": 1.5}' --seed 11 & a=$$!; \
+	$(CPU_FT) --out runs/default-cpu-ft/B --lr 1.5e-4 --augment-probability 0.6 \
+		--weights '{"hooker": 2.0, "peraire": 1.2}' --seed 12 & b=$$!; \
+	wait $$a && wait $$b
+	$(BIN)/python -m scriptio.train.average runs/default-cpu-ft/model.safetensors \
+		$$(for run in A B; do for epoch in 3 4 5; do echo runs/default-cpu-ft/$$run/epochs/epoch-00$$epoch.safetensors; done; done)
 
 bench: install
 	$(BIN)/python benchmarks/recognition.py --shared ../shared
