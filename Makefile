@@ -90,7 +90,8 @@ finetune-default-cpu: install work/htr48.tar
 		$$(for run in A B; do for epoch in 3 4 5; do echo runs/default-cpu-ft/$$run/epochs/epoch-00$$epoch.safetensors; done; done)
 
 # Sixth stage: the fifth stage's recipe again, from its mean (CPU_AGAIN_INIT), for 120 min with
-# more weight on hooker; the mean of the last 3 epochs of both runs is the shipped model:
+# more weight on hooker; the mean of the last 3 epoch files of both runs (the last may be a part
+# epoch cut by the time limit) is the shipped model:
 # runs/default-cpu-ft2/model.safetensors.
 CPU_AGAIN_INIT ?= runs/default-cpu-ft/model.safetensors
 CPU_AGAIN = $(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --init $(CPU_AGAIN_INIT) \
