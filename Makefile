@@ -77,10 +77,11 @@ finetune-default-packed: install work/htr48.tar
 
 # Fifth stage: two 95-min fine-tunes on the 2-core CPU (one thread each) from the fourth stage
 # (CPU_INIT) on stroke_mask lines with frozen batch-norm statistics; the mean of epochs 3-5 of
-# both is the shipped model: runs/default-cpu-ft/model.safetensors.
+# both starts the sixth stage: runs/default-cpu-ft/model.safetensors.
 CPU_INIT ?= runs/default-packed/model-strokes.safetensors
-CPU_FT = $(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --init $(CPU_INIT) --minutes 95 \
-	--threads 1 --keep-epochs --patience 60 --freeze-norm
+CPU_FINETUNE = $(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --threads 1 --keep-epochs \
+	--patience 60 --freeze-norm
+CPU_FT = $(CPU_FINETUNE) --init $(CPU_INIT) --minutes 95
 finetune-default-cpu: install work/htr48.tar
 	$(CPU_FT) --out runs/default-cpu-ft/A --lr 5e-5 --augment-probability 0.5 --weights '{"hooker": 1.5}' --seed 11 & a=$$!; \
 	$(CPU_FT) --out runs/default-cpu-ft/B --lr 1.5e-4 --augment-probability 0.6 \
@@ -94,8 +95,7 @@ finetune-default-cpu: install work/htr48.tar
 # epoch cut by the time limit) is the shipped model:
 # runs/default-cpu-ft2/model.safetensors.
 CPU_AGAIN_INIT ?= runs/default-cpu-ft/model.safetensors
-CPU_AGAIN = $(BIN)/python -m scriptio.train.default_recipe --packed work/htr48.tar --init $(CPU_AGAIN_INIT) \
-	--minutes 120 --threads 1 --keep-epochs --patience 60 --freeze-norm
+CPU_AGAIN = $(CPU_FINETUNE) --init $(CPU_AGAIN_INIT) --minutes 120
 finetune-default-cpu-again: install work/htr48.tar
 	$(CPU_AGAIN) --out runs/default-cpu-ft2/A --lr 8e-5 --augment-probability 0.5 --weights '{"hooker": 2.0}' --seed 21 & a=$$!; \
 	$(CPU_AGAIN) --out runs/default-cpu-ft2/B --lr 1.5e-4 --augment-probability 0.6 \
