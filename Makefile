@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test train-default train-default-gpu finetune-default finetune-default-gpu finetune-default-packed finetune-default-cpu finetune-default-cpu-again bench clean
+.PHONY: install run test device-bundle train-default train-default-gpu finetune-default finetune-default-gpu finetune-default-packed finetune-default-cpu finetune-default-cpu-again bench clean
 
 install: $(STAMP)
 
@@ -109,3 +109,15 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# What a lent GPU machine needs to train recognizers (it cannot see ../shared): work/gpu and .whl,
+# ~53 MB; tools/device/smoke.sh and tools/device/recognizers.sh say how to run them there.
+device-bundle: install
+	$(BIN)/python -m scriptio.train.pack --shared ../shared --out work/gpu/lines.tar --splits train,dev --quality 50
+	mkdir -p work/gpu/fonts work/gpu/text
+	cp ../shared/data/fonts/*.woff work/gpu/fonts/
+	head -c 3000000 ../shared/data/text/en-brown.txt > work/gpu/text/en-brown.txt
+	head -c 1500000 ../shared/data/text/en-misc.txt > work/gpu/text/en-misc.txt
+	$(BIN)/pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl \
+		rapidfuzz==$$($(BIN)/python -c "import rapidfuzz; print(rapidfuzz.__version__)")

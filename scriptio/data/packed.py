@@ -51,6 +51,13 @@ def read_pack(path: Path, height: int | None = None, steps: Sequence[str] | None
     """Groups of normalized lines, as LineCaches, normalized as a model with `height` and
     `steps` expects: a pack made with fewer steps gets the missing ones that work on normalized
     lines (e.g. "width"); any other mismatch is an error."""
+    return read_pack_adding(path, height, steps=steps)[0]
+
+
+def read_pack_adding(path: Path, height: int | None = None, add: Sequence[str] = (),
+                     steps: Sequence[str] | None = None) -> tuple[dict[str, LineCache], list[str]]:
+    """read_pack for a new model: the pack's own steps plus those of `add` it lacks (steps that
+    work on normalized lines); returns the groups and the steps the lines now carry."""
     path = Path(path)
     try:
         tar = tarfile.open(path, "r:*")
@@ -65,6 +72,8 @@ def read_pack(path: Path, height: int | None = None, steps: Sequence[str] | None
     if height is not None and header["height"] != height:
         raise FormatError(path, f"lines are {header['height']} px high, the model wants {height}",
                           "repack with --height matching the model")
+    if steps is None:
+        steps = list(header["steps"]) + [step for step in add if step not in header["steps"]]
     extra = _missing_steps(path, header["steps"], steps)
     grouped: dict[str, tuple[list[LineRecord], list[np.ndarray]]] = {}
     for raw in lines[1:]:
@@ -77,7 +86,7 @@ def read_pack(path: Path, height: int | None = None, steps: Sequence[str] | None
         records, images = grouped.setdefault(row["group"], ([], []))
         records.append(record)
         images.append(image)
-    return {group: LineCache.of(records, images) for group, (records, images) in grouped.items()}
+    return {group: LineCache.of(records, images) for group, (records, images) in grouped.items()}, list(steps)
 
 
 def _missing_steps(path: Path, packed: Sequence[str], wanted: Sequence[str] | None) -> list[str]:

@@ -78,8 +78,12 @@ class LineRecognizer:
                     alphabet=self.alphabet.to_json(),
                     preprocessing={"height": self.height, "steps": list(self.steps)})
 
-    def save(self, path: str | Path, extra: dict | None = None) -> None:
-        save_model(path, self.network.state_dict(), self.state_metadata(extra))
+    def save(self, path: str | Path, extra: dict | None = None, half: bool = False) -> None:
+        """Write the model file; `half` stores 16-bit weights (half the size, read back as 32-bit)."""
+        state = self.network.state_dict()
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        save_model(path, state, self.state_metadata(extra))
 
 
 def load_recognizer(name_or_path: str | Path | None = None, threads: int | None = None) -> LineRecognizer:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from scriptio.nets.layers import PairMaxPool, fold_batch_norm
+from scriptio.nets.layers import PairMaxPool, ResidualBlock, fold_all_batch_norms
 
 PACKED_RECEPTIVE_SLACK = 32  # px: wider than the convolutions' horizontal reach
 
@@ -32,12 +32,16 @@ class CRNNConfig:
     # line ends in the same blank margin, so a line's text no longer depends on its batch.
     packed: bool = False
     end_margin: int = 0          # blank pixels appended to every line before the network
+    # Residual 3x3 blocks added after each stage's first convolution (before its pooling): depth
+    # where the maps are small and cheap. Empty: one convolution per stage.
+    stage_blocks: tuple[int, ...] = ()
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["channels"] = list(self.channels)
         data["pools"] = [list(p) for p in self.pools]
+        data["stage_blocks"] = list(self.stage_blocks)
         return data
 
     @classmethod
@@ -45,6 +49,7 @@ class CRNNConfig:
         data = dict(data)
         data["channels"] = tuple(data["channels"])
         data["pools"] = tuple(tuple(p) for p in data["pools"])
+        data["stage_blocks"] = tuple(data.get("stage_blocks", ()))
         return cls(**data)
 
 
@@ -55,6 +60,8 @@ class CRNN(nn.Module):
         super().__init__()
         if len(config.channels) != len(config.pools):
             raise ValueError("channels and pools must have the same length")
+        if config.stage_blocks and len(config.stage_blocks) != len(config.channels):
+            raise ValueError("stage_blocks needs one count per stage")
         self.config = config
         blocks: list[nn.Module] = []
         in_channels, height = 1, config.height
@@ -64,6 +71,7 @@ class CRNN(nn.Module):
                 nn.BatchNorm2d(out_channels),
                 nn.LeakyReLU(0.1, inplace=True),
             ]
+            blocks += [ResidualBlock(out_channels) for _ in range(config.stage_blocks[index] if config.stage_blocks else 0)]
             if config.conv_dropout and index >= 2:
                 blocks.append(nn.Dropout2d(config.conv_dropout))
             blocks.append(PairMaxPool(pool))
@@ -85,6 +93,8 @@ class CRNN(nn.Module):
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, a=0.1, nonlinearity="leaky_relu")
+            elif isinstance(module, ResidualBlock):
+                nn.init.zeros_(module.body[-1].weight)  # each block starts as the identity
         for name, param in self.rnn.named_parameters():
             if "weight_hh" in name:
                 for chunk in param.data.chunk(4, 0):
@@ -103,7 +113,7 @@ class CRNN(nn.Module):
         same outputs in eval mode, faster on the CPU. The network can no longer be trained or
         saved with the standard parameter names."""
         self.eval()
-        fold_batch_norm(self.cnn)
+        fold_all_batch_norms(self.cnn)
         if self.config.packed and not hasattr(self, "rnn_halves"):
             self.rnn_halves = split_bidirectional(self.rnn)
             del self.rnn  # the halves hold its weights

@@ -24,7 +24,7 @@ from scriptio.train.finetune import extend_alphabet, fine_tuned_provenance
 from scriptio.train.setup import load_cache, new_crnn_recognizer
 from scriptio.train.trainer import Source, TrainConfig, Trainer
 
-SETS = ("hooker", "copiste", "peraire", "mss20")
+SETS = ("hooker", "copiste", "peraire", "mss20", "poilus", "lectaurep")
 # CRNNConfig fields a fine-tuned model may change: forward() reads them, no layer is built from them.
 FINE_TUNABLE_ARCH = ("packed", "end_margin")
 

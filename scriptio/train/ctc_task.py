@@ -1,0 +1,191 @@
+"""CTC line recognition as a training task for `train.engine`: batches, loss, dev metric.
+
+Every line lives on the training device (`data.device_lines`) and is augmented there
+(`data.augment_batch`), so a GPU run is bound by the network, not by Python. Batches hold lines of
+similar width (drawn in pools, sorted, cut by a column budget), mixed across sources by weight;
+a source's weight may follow the run's progress, which is how synthetic pretraining fades into
+real lines within one run.
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from scriptio.data.augment_batch import BatchAugmentParams, augment_batch
+from scriptio.data.device_lines import DeviceLines
+from scriptio.models.recognizer import LineRecognizer
+from scriptio.nets.tensors import lines_to_batch
+from scriptio.text.metrics import ErrorRate
+
+Weight = float | Callable[[float], float]
+# Batch widths are padded to a multiple of this: a few dozen distinct shapes instead of
+# hundreds, so the GPU's per-shape kernel choice (cudnn.benchmark) is made once per shape.
+WIDTH_MULTIPLE = 64
+
+
+@dataclass
+class LineSet:
+    """Training lines of one source and its sampling weight per line (1: natural share); the
+    weight may be a function of the run's progress in [0, 1]."""
+
+    name: str
+    images: Sequence[np.ndarray]
+    texts: Sequence[str]
+    weight: Weight = 1.0
+
+    def weight_at(self, progress: float) -> float:
+        return float(self.weight(progress) if callable(self.weight) else self.weight)
+
+
+def fading(start: float, end: float, until: float) -> Callable[[float], float]:
+    """A weight going linearly from `start` to `end` over the first `until` of the run."""
+    def weight(progress: float) -> float:
+        return end + (start - end) * max(0.0, 1.0 - progress / until)
+    return weight
+
+
+def ctc_frames_needed(labels: Sequence[int]) -> int:
+    """Frames CTC needs for a label sequence: one per label plus a blank between repeats."""
+    return len(labels) + sum(1 for a, b in zip(labels, labels[1:]) if a == b)
+
+
+class CtcLineTask:
+    def __init__(self, recognizer: LineRecognizer, sources: Sequence[LineSet],
+                 dev: dict[str, tuple[Sequence[np.ndarray], Sequence[str]]], device: str = "cpu",
+                 batch_columns: int = 160_000, max_batch: int = 256, pool_batches: int = 8,
+                 augment: BatchAugmentParams | None = BatchAugmentParams(), seed: int = 0,
+                 stuck_window: int = 200, stuck_after: int = 1500, half_weights: bool = True) -> None:
+        self.recognizer = recognizer
+        self.network = recognizer.network
+        self.alphabet = recognizer.alphabet
+        self.device = torch.device(device)
+        self.downsample = int(getattr(self.network, "downsample", 1))
+        self.batch_columns, self.max_batch, self.pool_batches = batch_columns, max_batch, pool_batches
+        self.augment = augment
+        self.progress = 0.0
+        self.skipped_narrow = 0
+        images, self.labels, self.ranges, self.sources = [], [], [], []
+        for source in sources:
+            start = len(images)
+            for image, text in zip(source.images, source.texts):
+                labels = self.alphabet.encode(text)
+                if not labels or image.shape[1] // self.downsample < ctc_frames_needed(labels):
+                    self.skipped_narrow += bool(labels)
+                    continue
+                images.append(image)
+                self.labels.append(labels)
+            if len(images) > start:
+                self.ranges.append((start, len(images)))
+                self.sources.append(source)
+        if not images:
+            from scriptio.errors import DataError
+
+            raise DataError("no training lines with transcriptions were loaded")
+        self.lines = DeviceLines(images, self.device)
+        self.dev = {name: (list(imgs), list(texts)) for name, (imgs, texts) in dev.items() if len(imgs)}
+        self.queue: deque[np.ndarray] = deque()
+        self.rng = np.random.default_rng(seed)
+        self.augment_generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.blank_window: deque[float] = deque(maxlen=stuck_window)
+        self.stuck_after = stuck_after
+        self.half_weights = half_weights
+
+    # ------------------------------------------------------------------ batches
+    def source_shares(self, progress: float) -> np.ndarray:
+        sizes = np.array([end - start for start, end in self.ranges], dtype=np.float64)
+        weights = np.array([s.weight_at(progress) for s in self.sources]) * sizes
+        return weights / weights.sum()
+
+    def refill(self) -> None:
+        """Draw a pool of lines by source weight, sort it by width, cut it into batches."""
+        pool_size = self.max_batch * self.pool_batches
+        counts = self.rng.multinomial(pool_size, self.source_shares(self.progress))
+        chosen = np.concatenate([self.rng.integers(start, end, count)
+                                 for (start, end), count in zip(self.ranges, counts)])
+        widths = self.lines.widths_cpu[chosen] * self.rng.uniform(0.95, 1.05, len(chosen))
+        chosen = chosen[np.argsort(widths)]
+        batches, begin = [], 0
+        while begin < len(chosen):
+            end = begin + 1
+            while (end < len(chosen) and end - begin < self.max_batch
+                   and (end + 1 - begin) * self.lines.widths_cpu[chosen[end]] <= self.batch_columns):
+                end += 1
+            batches.append(chosen[begin:end])
+            begin = end
+        for index in self.rng.permutation(len(batches)):
+            self.queue.append(batches[index])
+
+    def next_batch(self, generator: torch.Generator, progress: float = 0.0) -> dict:
+        self.progress = progress
+        if not self.queue:
+            self.refill()
+        indices = self.queue.popleft()
+        images, widths = self.lines.batch(torch.from_numpy(indices), WIDTH_MULTIPLE)
+        if self.augment is not None:
+            images, widths = augment_batch(images, widths, self.augment_generator, self.augment, WIDTH_MULTIPLE)
+        targets = [self.labels[i] for i in indices]
+        flat = torch.tensor([label for target in targets for label in target], dtype=torch.long)
+        lengths = torch.tensor([len(target) for target in targets], dtype=torch.long)
+        return {"images": images.contiguous(memory_format=torch.channels_last), "widths": widths,
+                "targets": flat.to(self.device, non_blocking=True), "target_lengths": lengths.to(self.device),
+                "count": len(indices)}
+
+    def items(self, batch: dict) -> int:
+        return batch["count"]
+
+    # ------------------------------------------------------------------ loss
+    def loss(self, network: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        logits, lengths = network(batch["images"], batch["widths"])
+        logprobs = logits.float().log_softmax(-1)
+        loss = F.ctc_loss(logprobs, batch["targets"], lengths, batch["target_lengths"], blank=0,
+                          reduction="sum", zero_infinity=True) / batch["count"]
+        with torch.no_grad():
+            nonblank = float((logprobs.argmax(-1) != 0).float().mean())
+        return loss, {"nonblank": nonblank}
+
+    def watch(self, stats: dict[str, float], step: int) -> float:
+        """CTC's all-blank plateau: halve the learning rate while the output stays blank."""
+        self.blank_window.append(stats.get("nonblank", 1.0))
+        if step < self.stuck_after or len(self.blank_window) < self.blank_window.maxlen:
+            return 1.0
+        if max(self.blank_window) < 0.01:
+            self.blank_window.clear()
+            return 0.5
+        return 1.0
+
+    # ------------------------------------------------------------------ dev metric
+    def read(self, network: nn.Module, images: Sequence[np.ndarray], batch_size: int = 64) -> list[str]:
+        """Greedy transcriptions, lines batched by width."""
+        order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
+        texts: list[str] = [""] * len(images)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            batch, widths = lines_to_batch([images[i] for i in chunk])
+            logits, lengths = network(batch.to(self.device), widths.to(self.device))
+            paths = logits.argmax(-1).cpu().numpy()
+            for column, index in enumerate(chunk):
+                path = paths[: int(lengths[column]), column]
+                keep = (path != 0) & np.concatenate([[True], path[1:] != path[:-1]])
+                texts[index] = self.alphabet.decode(path[keep].tolist())
+        return texts
+
+    def evaluate(self, network: nn.Module) -> dict:
+        figures: dict = {}
+        for name, (images, references) in self.dev.items():
+            rate = ErrorRate()
+            for reference, hypothesis in zip(references, self.read(network, images)):
+                rate.add(reference, hypothesis)
+            figures[name] = round(rate.cer, 5)
+        figures["score"] = float(np.mean(list(figures.values()))) if figures else 0.0
+        return figures
+
+    def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:
+        saved = LineRecognizer(network, self.alphabet, self.recognizer.steps, dict(self.recognizer.metadata))
+        saved.save(path, metadata, half=self.half_weights)

@@ -1,0 +1,282 @@
+"""One training loop for any task: the task owns its data, loss and metric; the engine owns time.
+
+The engine keeps what every trainable model needs and nothing that depends on what it learns:
+the optimizer and its warm-up + cosine schedule over a time or step budget, bf16 autocast on
+GPUs, the NaN/inf guard, gradient clipping, an exponential moving average of the weights (the
+averaged weights are the ones evaluated and saved: they read better than any single step's,
+which is what averaging epoch files by hand used to buy), periodic evaluation, early stopping,
+atomic checkpoints and resume, and a progress bar. A task (CTC line recognition, layout, ...)
+implements `Task` below; nothing here knows about lines, pixels or CTC.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from scriptio.train.optim import lr_factor, make_optimizer
+
+
+class Task(Protocol):
+    """What the engine asks of a training task."""
+
+    network: nn.Module
+
+    def next_batch(self, generator: torch.Generator, progress: float) -> Any:
+        """The next training batch, on the task's device (or None to skip a step); `progress`
+        in [0, 1] is how far the run is, for tasks whose data mix changes over it."""
+
+    def loss(self, network: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        """Mean loss of the batch (a scalar tensor) and cheap statistics for the log."""
+
+    def items(self, batch: Any) -> int:
+        """How many training items (lines, pages) the batch holds, for the speed figure."""
+
+    def evaluate(self, network: nn.Module) -> dict[str, Any]:
+        """Validation figures; key "score" (lower is better) drives selection and early stopping."""
+
+    def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:
+        """Write a complete model file (weights + whatever rebuilds and reads the model)."""
+
+    def watch(self, stats: dict[str, float], step: int) -> float:
+        """A factor for the learning rate from the task's own failure watches (1.0: none)."""
+
+
+@dataclass
+class EngineConfig:
+    lr: float = 1e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup_steps: int = 500
+    minutes: float | None = None     # time budget; the schedule anneals to its end
+    max_steps: int | None = None     # step budget (either may be set; the first reached ends)
+    clip_norm: float = 5.0
+    precision: str = "auto"          # "bf16" on CUDA with "auto", "fp32" elsewhere
+    ema_decay: float = 0.999         # 0 disables the moving average
+    eval_every_minutes: float = 2.0
+    eval_every_steps: int | None = None
+    patience: int = 0                # evaluations without improvement before stopping (0: never)
+    seed: int = 0
+    device: str = "cpu"
+    log_every_steps: int = 200
+
+
+@dataclass
+class EngineState:
+    step: int = 0
+    elapsed: float = 0.0
+    best_score: float = math.inf
+    best_step: int = -1
+    evaluations: int = 0
+    since_best: int = 0
+    skipped_nonfinite: int = 0
+    lr_scale: float = 1.0
+    history: list[dict] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, task: Task, config: EngineConfig, out_dir: Path, metadata: dict | None = None,
+                 log=print) -> None:
+        self.task = task
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.metadata = metadata or {}
+        self.log = log
+        self.device = torch.device(config.device)
+        self.network = task.network.to(self.device)
+        self.optimizer = make_optimizer(config.optimizer, self.network.parameters(), config.lr, config.weight_decay)
+        self.ema = _Ema(self.network, config.ema_decay) if config.ema_decay > 0 else None
+        self.state = EngineState()
+        self.autocast_dtype = _autocast_dtype(config.precision, self.device)
+        self.generator = torch.Generator(device="cpu")
+
+    # ------------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / "checkpoint.pt"
+
+    def save_checkpoint(self) -> None:
+        payload = {"network": self.network.state_dict(), "optimizer": self.optimizer.state_dict(),
+                   "ema": self.ema.state_dict() if self.ema else None, "state": asdict(self.state),
+                   "generator": self.generator.get_state(), "config": asdict(self.config)}
+        temp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(payload, temp)
+        os.replace(temp, self.checkpoint_path)
+
+    def resume(self) -> bool:
+        if not self.checkpoint_path.exists():
+            return False
+        payload = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        self.network.load_state_dict(payload["network"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        if self.ema and payload.get("ema"):
+            self.ema.load_state_dict(payload["ema"])
+        self.state = EngineState(**payload["state"])
+        self.generator.set_state(payload["generator"])
+        self.log(f"resumed from {self.checkpoint_path} at step {self.state.step} "
+                 f"({self.state.elapsed / 60:.1f} min trained)")
+        return True
+
+    # ------------------------------------------------------------------ loop
+    def progress(self) -> float:
+        by_time = self.state.elapsed / (60 * self.config.minutes) if self.config.minutes else 0.0
+        by_steps = self.state.step / self.config.max_steps if self.config.max_steps else 0.0
+        return max(by_time, by_steps)
+
+    def done(self) -> bool:
+        return self.progress() >= 1.0
+
+    def set_lr(self) -> float:
+        factor = lr_factor(self.config.schedule, self.progress(), self.state.step, self.config.warmup_steps)
+        lr = self.config.lr * factor * self.state.lr_scale
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def step(self, batch: Any) -> dict[str, float] | None:
+        """One optimizer step; None when the loss or gradient was not finite (step skipped)."""
+        self.network.train()
+        with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+            loss, stats = self.task.loss(self.network, batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        if not torch.isfinite(loss):
+            self.state.skipped_nonfinite += 1
+            return None
+        loss.backward()
+        norm = nn.utils.clip_grad_norm_(self.network.parameters(), self.config.clip_norm)
+        if not torch.isfinite(norm):
+            self.state.skipped_nonfinite += 1
+            self.optimizer.zero_grad(set_to_none=True)
+            return None
+        self.optimizer.step()
+        if self.ema:
+            self.ema.update(self.network, self.state.step)
+        return dict(stats, loss=float(loss.detach()))
+
+    def fit(self, resume: bool = False) -> EngineState:
+        seed_everything(self.config.seed)
+        self.generator.manual_seed(self.config.seed)
+        if resume:
+            self.resume()
+        from scriptio.train.progress import TrainProgress
+
+        last_eval = time.time()
+        recent: list[dict[str, float]] = []
+        items = 0
+        with TrainProgress(None, "training") as bar:
+            tick = time.time()
+            elapsed_before = self.state.elapsed
+            while not self.done():
+                lr = self.set_lr()
+                batch = self.task.next_batch(self.generator, self.progress())
+                if batch is None:
+                    continue
+                stats = self.step(batch)
+                self.state.step += 1
+                now = time.time()
+                self.state.elapsed += now - tick
+                tick = now
+                if stats is not None:
+                    items += self.task.items(batch)
+                    recent.append(stats)
+                    self.state.lr_scale *= self.task.watch(stats, self.state.step)
+                speed = items / max(self.state.elapsed - elapsed_before, 1e-6)
+                if stats is not None:
+                    bar.advance(loss=stats["loss"], cer=stats.get("cer"), lines_per_s=speed, lr=lr)
+                if self.state.step % self.config.log_every_steps == 0 and recent:
+                    means = {k: float(np.mean([r[k] for r in recent if k in r])) for k in recent[-1]}
+                    self.log(f"step {self.state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in means.items())
+                             + f"  {speed:.0f} items/s  lr {lr:.2e}  ({self.state.elapsed / 60:.1f} min)")
+                    recent.clear()
+                if self.eval_due(now - last_eval) or self.done():
+                    stop = self.evaluate_and_save(speed)
+                    last_eval = tick = time.time()
+                    if stop:
+                        break
+        return self.state
+
+    def eval_due(self, since: float) -> bool:
+        if self.config.eval_every_steps:
+            return self.state.step % self.config.eval_every_steps == 0
+        return since >= 60 * self.config.eval_every_minutes
+
+    def evaluate_and_save(self, speed: float) -> bool:
+        """Evaluate the averaged weights, keep the best, checkpoint; True to stop early."""
+        network = self.ema.network if self.ema else self.network
+        network.eval()
+        with torch.no_grad():
+            figures = self.task.evaluate(network)
+        score = float(figures["score"])
+        self.state.evaluations += 1
+        improved = score < self.state.best_score
+        record = {"step": self.state.step, "minutes": round(self.state.elapsed / 60, 2),
+                  "items_per_s": round(speed, 1), **figures}
+        self.state.history.append(record)
+        metadata = dict(self.metadata, training=dict(self.metadata.get("training", {}), engine=asdict(self.config),
+                                                      step=self.state.step,
+                                                      minutes=round(self.state.elapsed / 60, 2)),
+                        dev=figures)
+        if improved:
+            self.state.best_score, self.state.best_step, self.state.since_best = score, self.state.step, 0
+            self.task.save_model(network, self.out_dir / "best.safetensors", metadata)
+        else:
+            self.state.since_best += 1
+        self.task.save_model(network, self.out_dir / "last.safetensors", metadata)
+        self.save_checkpoint()
+        (self.out_dir / "history.json").write_text(json.dumps(self.state.history, indent=1, default=float))
+        self.log(f"eval at step {self.state.step}: " + json.dumps(figures, default=float)
+                 + (" *" if improved else ""))
+        return bool(self.config.patience) and self.state.since_best >= self.config.patience
+
+
+class _Ema:
+    """Exponential moving average of a network's weights (buffers such as batch-norm statistics
+    are copied, not averaged), in a copy of the network that can be evaluated and saved."""
+
+    def __init__(self, network: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.network = copy.deepcopy(network).eval()
+        for param in self.network.parameters():
+            param.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, network: nn.Module, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))  # early steps: follow the weights closely
+        averaged = dict(self.network.named_parameters())
+        for name, param in network.named_parameters():
+            averaged[name].lerp_(param.detach(), 1 - decay)
+        own = dict(self.network.named_buffers())
+        for name, buffer in network.named_buffers():
+            own[name].copy_(buffer)
+
+    def state_dict(self) -> dict:
+        return self.network.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.network.load_state_dict(state)
+
+
+def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if precision in ("bf16", "auto"):
+        return torch.bfloat16
+    raise ValueError(f"unknown precision {precision!r}: choose auto, bf16 or fp32")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
