@@ -19,11 +19,10 @@ from pathlib import Path
 
 import torch
 
-from scriptio.api import load_model
+from scriptio.api import load_model, read_page
 from scriptio.image.io import load_gray
 from scriptio.layout.evaluate import below_first_reference, match_baselines, match_lines
 from scriptio.layout.segment import segment_page
-from scriptio.pages import recognize_page
 from scriptio.text.metrics import ErrorRate
 from scriptio.types import Page, Region, TextLine
 
@@ -88,8 +87,8 @@ def main(argv: list[str] | None = None) -> None:
             found, ref_count, matched = found + match.n_pred, ref_count + match.n_ref, matched + match.matched
             matched_baselines += by_baseline.matched
             started = time.perf_counter()
-            recognize_page(Page(None, page.width, page.height, [Region("r", [], lines)]), gray, recognizer)
-            reference = recognize_page(reference_page(row), gray, recognizer)
+            read_page(Page(None, page.width, page.height, [Region("r", [], lines)]), gray, recognizer)
+            reference = read_page(reference_page(row), gray, recognizer)
             read_wall += time.perf_counter() - started
             truth = " ".join(" ".join(line["text"].split()) for line in row["lines"])
             end_to_end.add(truth, page_text(lines))

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import torch
 
-from scriptio.api import load_model, read_lines
+from scriptio.api import load_model, read_lines, record_sources
 from scriptio.data.manifest import read_manifest
 from scriptio.models.store import resolve_model_path
 from scriptio.text.metrics import ErrorRate
 
-SETS = ("hooker", "copiste", "peraire")
+SETS = ("hooker", "copiste", "peraire", "poilus")
 
 
 def main() -> None:
@@ -42,8 +42,8 @@ def main() -> None:
         records = read_manifest(args.shared / "data" / "htr" / name / "lines.jsonl", "val")
         rate = ErrorRate()
         started = time.perf_counter()
-        for outcome in read_lines(records, recognizer):
-            rate.add(outcome.record.text or "", outcome.result.text if outcome.result else "")
+        for outcome in read_lines(record_sources(records), recognizer):
+            rate.add(outcome.source.record.text or "", outcome.result.text if outcome.result else "")
         seconds = time.perf_counter() - started
         print(f"| {name} | {rate.lines} | {rate.cer:.2%} | {rate.wer:.2%} | {rate.lines / seconds:.1f} |")
 

@@ -19,7 +19,7 @@ import torch
 from scriptio.data.augment_batch import BatchAugmentParams
 from scriptio.data.packed import read_pack
 from scriptio.image.normalize import DEFAULT_STEPS
-from scriptio.models.recognizer import LineRecognizer
+from scriptio.models.ctc import CtcRecognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
 from scriptio.text.codec import Alphabet
 from scriptio.train.ctc_task import CtcLineTask, LineSet
@@ -34,7 +34,7 @@ def measure(arch: dict, groups: dict, device: str, seconds: float, augment: bool
     alphabet = Alphabet.from_texts([t for group in texts.values() for t in group])
     config = CRNNConfig.from_json({**CRNNConfig().to_json(), **DEFAULT_ARCH, **arch})
     config.num_classes = alphabet.num_classes
-    recognizer = LineRecognizer(CRNN(config), alphabet, [*DEFAULT_STEPS, "width"])
+    recognizer = CtcRecognizer(CRNN(config), alphabet, [*DEFAULT_STEPS, "width"])
     if device.startswith("cuda"):
         recognizer.network.to(memory_format=torch.channels_last)
     task = CtcLineTask(recognizer, [LineSet(n, c.images, texts[n]) for n, c in train.items()], {}, device=device,

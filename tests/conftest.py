@@ -36,7 +36,7 @@ def write_synthetic_folder(folder: Path, count: int, seed: int, height: int = 32
 def tiny_model_path(tmp_path_factory) -> Path:
     """An untrained but complete model file: enough for CLI and file-format tests."""
     from scriptio.nets.crnn import CRNNConfig
-    from scriptio.train.setup import new_crnn_recognizer
+    from scriptio.train.lines import new_recognizer as new_crnn_recognizer
 
     torch.manual_seed(0)
     recognizer = new_crnn_recognizer(["".join(WORDS) + " "],

@@ -62,11 +62,11 @@ def read_pack_adding(path: Path, height: int | None = None, add: Sequence[str] =
     try:
         tar = tarfile.open(path, "r:*")
     except (OSError, tarfile.TarError, EOFError) as error:
-        raise FormatError(path, f"not a line pack ({error})", "rebuild it with python -m scriptio.train.pack") from None
+        raise FormatError(path, f"not a line pack ({error})", "rebuild it with scriptio data pack") from None
     with tar:  # one sequential pass: seeking backwards in a gzip stream is slow
         blobs = {member.name: tar.extractfile(member).read() for member in tar if member.isfile()}
     if MANIFEST not in blobs:
-        raise FormatError(path, f"no {MANIFEST} inside", "rebuild it with python -m scriptio.train.pack")
+        raise FormatError(path, f"no {MANIFEST} inside", "rebuild it with scriptio data pack")
     lines = blobs.pop(MANIFEST).decode("utf-8").splitlines()
     header = json.loads(lines[0])["pack"]
     if height is not None and header["height"] != height:

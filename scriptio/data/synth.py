@@ -10,7 +10,6 @@ whole module works with no external files.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import unicodedata
@@ -791,22 +790,3 @@ def write_synth_dataset(out_dir: Path | str, fonts: Path | str | None, text_file
         if bar is not None:
             bar.stop()
     return written
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m scriptio.data.synth OUT --text FILE [--fonts DIR] [--count N]`."""
-    ap = argparse.ArgumentParser(description="Write synthetic handwritten line images + .gt.txt files.")
-    ap.add_argument("out", type=Path)
-    ap.add_argument("--text", type=Path, required=True, help="UTF-8 running text, one paragraph per line")
-    ap.add_argument("--fonts", type=Path, default=None, help="folder of handwriting fonts (default: Pillow's)")
-    ap.add_argument("--count", type=int, default=1000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--height", type=int, default=64)
-    args = ap.parse_args(argv)
-    n = write_synth_dataset(args.out, args.fonts, args.text, args.count, args.seed, args.height)
-    print(f"wrote {n} lines to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

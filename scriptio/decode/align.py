@@ -55,7 +55,7 @@ def viterbi_paths(logprobs: np.ndarray, texts: Sequence[Sequence[int]]) -> list[
         path = np.empty(frames, dtype=np.int64)
         for t in range(frames - 1, -1, -1):
             path[t] = end
-            end -= back[t, h, end]
+            end -= int(back[t, h, end])  # back is int8: keep `end` a Python int
         paths.append(path)
     return paths
 

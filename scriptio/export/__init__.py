@@ -11,6 +11,7 @@ can be written into one folder, and so that writing PAGE or ALTO for an input `n
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from scriptio.errors import ScriptioError
 from scriptio.export.alto import write_alto
@@ -22,21 +23,31 @@ from scriptio.types import Page
 
 Writer = Callable[[Page], bytes]
 
-FORMATS: dict[str, tuple[Writer, str]] = {
-    "txt": (write_text, ".txt"),
-    "json": (write_json, ".json"),
-    "page": (write_page_xml, ".page.xml"),
-    "alto": (write_alto, ".alto.xml"),
-    "hocr": (write_hocr, ".hocr"),
-}
 
-__all__ = ["FORMATS", "write_alto", "write_hocr", "write_json", "write_page", "write_page_xml", "write_text"]
+@dataclass(frozen=True)
+class Format:
+    writer: Writer
+    extension: str
+    layout: bool   # holds regions and line geometry without text (a segmentation result)
+
+
+FORMATS: dict[str, Format] = {
+    "txt": Format(write_text, ".txt", layout=False),
+    "json": Format(write_json, ".json", layout=True),
+    "page": Format(write_page_xml, ".page.xml", layout=True),
+    "alto": Format(write_alto, ".alto.xml", layout=True),
+    "hocr": Format(write_hocr, ".hocr", layout=False),
+}
+LAYOUT_FORMATS = tuple(name for name, fmt in FORMATS.items() if fmt.layout)
+
+__all__ = ["FORMATS", "LAYOUT_FORMATS", "Format", "write_alto", "write_hocr", "write_json", "write_page",
+           "write_page_xml", "write_text"]
 
 
 def write_page(page: Page, fmt: str) -> bytes:
     """The page in format `fmt` (a key of FORMATS)."""
     try:
-        writer, _ = FORMATS[fmt]
+        writer = FORMATS[fmt].writer
     except KeyError:
         raise ScriptioError(f"unknown output format {fmt!r} (choose one of: {', '.join(FORMATS)})") from None
     return writer(page)

@@ -72,8 +72,9 @@ def _ink_threshold(gray: np.ndarray) -> float | None:
     return float(threshold)
 
 
-def ink_mask(gray: np.ndarray) -> np.ndarray | None:
-    """Boolean ink mask by Otsu, or None for a blank / contrast-less / nearly empty image."""
+def line_ink_mask(gray: np.ndarray) -> np.ndarray | None:
+    """Boolean ink mask of a line image by Otsu's global threshold, or None for a blank /
+    contrast-less / nearly empty image."""
     threshold = _ink_threshold(gray)
     if threshold is None:
         return None
@@ -146,7 +147,7 @@ def _refine(scores: np.ndarray, angles: np.ndarray) -> float:
     return float(angles[i])
 
 
-def estimate_skew(gray: np.ndarray, baseline: np.ndarray | None = None) -> float:
+def line_skew_angle(gray: np.ndarray, baseline: np.ndarray | None = None) -> float:
     """The line's skew in degrees; positive = text rising to the right (counter-clockwise).
 
     A baseline polyline (N x 2, x/y in image coordinates), when given, is authoritative and
@@ -159,13 +160,13 @@ def estimate_skew(gray: np.ndarray, baseline: np.ndarray | None = None) -> float
     gray = _as_gray(gray)
     if gray.size == 0:
         return 0.0
-    mask = ink_mask(gray)
+    mask = line_ink_mask(gray)
     if mask is None:
         return 0.0
     gray, mask = _crop_to_ink(gray, mask)
     small = _downscaled(gray)
     if small is not gray:
-        mask = ink_mask(small)
+        mask = line_ink_mask(small)
         if mask is None:
             return 0.0
     ys, xs = np.nonzero(mask)
@@ -201,7 +202,7 @@ def deskew(gray: np.ndarray, baseline: np.ndarray | None = None) -> np.ndarray:
     Angles under 0.2 degrees are left alone: resampling would blur more than it fixes.
     """
     gray = _as_gray(gray)
-    angle = estimate_skew(gray, baseline)
+    angle = line_skew_angle(gray, baseline)
     if abs(angle) < MIN_SKEW or gray.size == 0:
         return gray.copy()
     return rotate(gray, -angle)
@@ -347,7 +348,7 @@ def estimate_slant(gray: np.ndarray) -> float:
     gray = _as_gray(gray)
     if gray.size == 0:
         return 0.0
-    mask = ink_mask(gray)
+    mask = line_ink_mask(gray)
     if mask is None:
         return 0.0
     gray, mask = _crop_to_ink(gray, mask)
@@ -436,7 +437,7 @@ def core_region(gray: np.ndarray, fraction: float = 0.5) -> tuple[int, int]:
     """
     gray = _as_gray(gray)
     h = gray.shape[0] if gray.ndim == 2 else 0
-    mask = ink_mask(gray)
+    mask = line_ink_mask(gray)
     if mask is None:
         return 0, h
     band = core_from_mask(mask, fraction)
@@ -466,7 +467,7 @@ def normalize_height(gray: np.ndarray, height: int, core_fraction: float = 0.4,
     if gray.size == 0:
         return np.full((height, 1), 255, dtype=np.uint8)
     h, w = gray.shape
-    mask = ink_mask(gray)
+    mask = line_ink_mask(gray)
     band = core_from_mask(mask, 0.5) if mask is not None else None
     if band is None or band[1] - band[0] < 3:
         return _plain_resize(gray, height, max_width)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from scriptio.image.enhance import paper_level, stretch_contrast
-from scriptio.image.geometry import core_from_mask, ink_mask
+from scriptio.image.geometry import core_from_mask, line_ink_mask
 from scriptio.image.width import normalize_width
 from scriptio.types import Point
 
@@ -23,8 +23,8 @@ KNOWN_STEPS = {"mask", "stroke_mask", "contrast", "deskew", "slant", "trim", "re
 STROKE_INSIDE_FRACTION = 0.5
 #: Steps that work on an already height-normalized line (so they can follow a line pack's steps).
 NORMALIZED_LINE_STEPS = ("width",)
-#: Steps that can take the place of an older one in a trained model without retraining (measured
-#: on the val sets before the default model switched): new step -> the step it replaces.
+#: Steps that can take the place of another in a trained model without retraining (checked on
+#: the val sets): step -> the step it replaces.
 STEP_REPLACEMENTS = {"stroke_mask": "mask"}
 
 
@@ -75,7 +75,7 @@ def strokes_mostly_inside(gray: np.ndarray, inside: np.ndarray,
                           fraction: float = STROKE_INSIDE_FRACTION) -> np.ndarray:
     """0/1 mask of the ink components with at least `fraction` of their pixels in `inside`,
     with their edges."""
-    ink = ink_mask(gray)
+    ink = line_ink_mask(gray)
     if ink is None:
         return np.zeros(gray.shape, np.uint8)
     count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
@@ -91,7 +91,7 @@ def drop_border_intruders(gray: np.ndarray) -> np.ndarray:
     reaching the line's core band (x-height to baseline): the neighbouring lines' descenders
     and ascenders that a bounding-box crop takes along. Dots, accents and the line's own
     ascenders and descenders either touch the core band or stay clear of the edges."""
-    ink = ink_mask(gray)
+    ink = line_ink_mask(gray)
     band = None if ink is None else core_from_mask(ink, 0.5)
     if band is None:
         return gray

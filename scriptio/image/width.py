@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from scriptio.image.geometry import core_from_mask, ink_mask
+from scriptio.image.geometry import core_from_mask, line_ink_mask
 
 #: Ink runs per inked column in the core band above which a line is stretched.
 TARGET_DENSITY = 0.10
@@ -32,7 +32,7 @@ def stroke_density(gray: np.ndarray) -> float | None:
 
     None when the line holds too little ink to measure (blank, a dot, a dash).
     """
-    mask = ink_mask(gray)
+    mask = line_ink_mask(gray)
     if mask is None:
         return None
     inked_columns = int(np.count_nonzero(mask.any(axis=0)))

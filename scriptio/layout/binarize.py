@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from scriptio.layout.params import DEFAULT_PARAMS, SegmenterParams
+
 
 def flatten_background(gray: np.ndarray, window: int) -> np.ndarray:
     """Divide out the paper's slow shading; returns float32 in [0, 1], paper near 1.
@@ -70,17 +72,14 @@ def drop_faint(mask: np.ndarray, flat: np.ndarray, ratio: float) -> np.ndarray:
     return keep[labels]
 
 
-MAX_GAIN = 4.0
-FAINT_RATIO = 0.5
-
-
-def ink_mask(gray: np.ndarray, window: int = 41) -> np.ndarray:
-    """Ink mask (True = ink) of a grayscale page, robust to shading, faint pencil and
-    show-through."""
+def binarize_page(gray: np.ndarray, window: int = 41,
+                  params: SegmenterParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Ink mask (True = ink) of a grayscale page by a local threshold on the flattened page,
+    robust to shading, faint pencil and show-through."""
     flat = flatten_background(gray, window)
     # stretch so that the darkest ink is near 0: pencil pages are otherwise low-contrast
     # (gain capped: on a blank page the darkest pixels are paper texture, not ink)
     low = min(float(np.percentile(flat, 0.5)), 0.95)
-    gain = min(1.0 / (1.0 - low), MAX_GAIN)
+    gain = min(1.0 / (1.0 - low), params.ink_max_gain)
     flat = np.clip(1.0 - (1.0 - flat) * gain, 0.0, 1.0)
-    return drop_faint(sauvola(flat, window), flat, FAINT_RATIO)
+    return drop_faint(sauvola(flat, window), flat, params.faint_ratio)

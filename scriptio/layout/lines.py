@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from scriptio.layout.params import DEFAULT_PARAMS, SegmenterParams
+
 
 @dataclass
 class LineMask:
@@ -47,7 +49,8 @@ class Rule:
         return self.slope * y + self.offset
 
 
-def remove_rules(mask: np.ndarray) -> tuple[np.ndarray, list[Rule]]:
+def remove_rules(mask: np.ndarray,
+                 params: SegmenterParams = DEFAULT_PARAMS) -> tuple[np.ndarray, list[Rule]]:
     """Drop long thin straight strokes (ruled lines, margins, borders, page edges), and all
     ink beyond a long rule near the image edge: that is the scan's view past the page's edge
     or across the gutter, whose ruler marks and facing-page text are not this page's lines.
@@ -68,10 +71,11 @@ def remove_rules(mask: np.ndarray) -> tuple[np.ndarray, list[Rule]]:
     frame = np.zeros_like(keep)
     frame[y0 + 1:y1, x0 + 1:x1] = True
     inner = (x0 + 0.02 * W, x1 - 0.02 * W)
-    return keep & frame, _inner_rules(vertical, inner)
+    return keep & frame, _inner_rules(vertical, inner, params)
 
 
-def _inner_rules(vertical: np.ndarray, between: tuple[float, float]) -> list[Rule]:
+def _inner_rules(vertical: np.ndarray, between: tuple[float, float],
+                 params: SegmenterParams = DEFAULT_PARAMS) -> list[Rule]:
     """Vertical rules over a third of the page tall whose x lies within `between`; none
     when there are many (squared paper: its lines run under the writing, not beside it)."""
     H = vertical.shape[0]
@@ -86,29 +90,24 @@ def _inner_rules(vertical: np.ndarray, between: tuple[float, float]) -> list[Rul
         rule = Rule(float(slope), float(offset), float(ys.min()), float(ys.max()))
         if between[0] < rule.x_at((rule.y0 + rule.y1) / 2) < between[1]:
             rules.append(rule)
-    return rules if len(rules) <= MAX_RULES else []
+    return rules if len(rules) <= params.max_inner_rules else []
 
 
-MAX_RULES = 3
-
-
-def strip_rules(mask: np.ndarray, spacing: float) -> np.ndarray:
+def strip_rules(mask: np.ndarray, spacing: float,
+                params: SegmenterParams = DEFAULT_PARAMS) -> np.ndarray:
     """Remove thin straight horizontal and vertical runs longer than ~1.5 line spacings.
 
     Grid or ruled paper leaves rule fragments (broken where the printing is pale) that are
     too short for `remove_rules` but tie the words they cross into page-sized components;
     handwriting has few strokes that long and that straight (an underline is no loss).
     """
-    length = max(5, int(RULE_SPACINGS * spacing))
+    length = max(5, int(params.strip_rule_spacings * spacing))
     m8 = mask.astype(np.uint8)
     horizontal = cv2.morphologyEx(cv2.dilate(m8, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
                                   cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     vertical = cv2.morphologyEx(cv2.dilate(m8, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
                                 cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     return mask & ((horizontal | vertical) == 0)
-
-
-RULE_SPACINGS = 1.5
 
 
 def _frame(hits: np.ndarray, margin: float) -> tuple[int, int]:
@@ -120,7 +119,8 @@ def _frame(hits: np.ndarray, margin: float) -> tuple[int, int]:
     return (int(low.max()) if low.size else -1, int(n - edge + high.min()) if high.size else n)
 
 
-def filter_components(mask: np.ndarray, spacing: float) -> np.ndarray:
+def filter_components(mask: np.ndarray, spacing: float,
+                      params: SegmenterParams = DEFAULT_PARAMS) -> np.ndarray:
     """Remove what no handwritten line is made of, judged against the line spacing.
 
     Specks (paper noise); giants wider than most of the page or taller than a dozen lines
@@ -135,16 +135,13 @@ def filter_components(mask: np.ndarray, spacing: float) -> np.ndarray:
     H, W = mask.shape
     S = spacing
     keep = area >= max(3.0, 0.004 * S * S)
-    keep &= ~((h > GIANT * S) | (w > 0.7 * W) | ((h > 1.8 * S) & (w < NARROW * h)))
+    keep &= ~((h > params.giant_spacings * S) | (w > 0.7 * W)
+              | ((h > 1.8 * S) & (w < params.narrow_ratio * h)))
     touches = (x == 0) | (y == 0) | (x + w >= W) | (y + h >= H)
     keep &= ~(touches & ((h > 1.2 * S) | (w > 5 * S)))
     keep &= ~((area > 0.6 * w * h) & (w * h > 1.5 * S * S))
     keep[0] = False
     return keep[labels]
-
-
-GIANT = 12.0      # components taller than this many line spacings are not text
-NARROW = 0.3      # tall components narrower than this share of their height are not lines
 
 
 def _peaks(column: np.ndarray, threshold: float, min_sep: int) -> list[int]:
@@ -228,26 +225,29 @@ def _paint_regions(smear: np.ndarray, tracks: list[np.ndarray], step: int, reach
     return region
 
 
-def find_ridges(mask: np.ndarray, spacing: float) -> tuple[np.ndarray, list[np.ndarray], int]:
+def find_ridges(mask: np.ndarray, spacing: float,
+                params: SegmenterParams = DEFAULT_PARAMS) -> tuple[np.ndarray, list[np.ndarray], int]:
     """Smeared ink, the traced ridges (one (x, y) array per line candidate) and the step."""
     S = spacing
-    smear = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=SIGMA_X * S, sigmaY=SIGMA_Y * S)
+    smear = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=params.smear_sigma_x * S,
+                             sigmaY=params.smear_sigma_y * S)
     step = max(2, int(round(S / 8)))
     strong = smear[smear > 0.02]
     if strong.size == 0:
         return smear, [], step
-    threshold = max(0.03, RIDGE_REL * float(np.percentile(strong, 90)))
-    raw = trace_ridges(smear, step, max_dy=0.3 * S, min_sep=max(2, int(MIN_SEP * S)),
+    threshold = max(0.03, params.ridge_rel * float(np.percentile(strong, 90)))
+    raw = trace_ridges(smear, step, max_dy=0.3 * S, min_sep=max(2, int(params.ridge_min_sep * S)),
                        threshold=threshold)
     tracks = [np.array(t, np.float64) for t in raw if len(t) * step >= 0.5 * S]
-    tracks = _join_tracks(_prune_tracks(tracks, smear, S), S)
+    tracks = _join_tracks(_prune_tracks(tracks, smear, S, params), S, params)
     for t in tracks:   # smooth the ridge a little: per-column peaks jitter by a pixel or two
         if len(t) >= 5:
             t[:, 1] = np.convolve(np.pad(t[:, 1], 2, mode="edge"), np.ones(5) / 5, mode="valid")
     return smear, tracks, step
 
 
-def _same_ridge(a: np.ndarray, b: np.ndarray, smear: np.ndarray, spacing: float) -> bool:
+def _same_ridge(a: np.ndarray, b: np.ndarray, smear: np.ndarray, spacing: float,
+                params: SegmenterParams = DEFAULT_PARAMS) -> bool:
     """Whether track a (the shorter) runs along b for most of its length with no real
     valley of the smeared ink between them: then both follow one line (its letter bodies
     and a run of tall letters, say) and a cannot be a line of its own."""
@@ -257,17 +257,18 @@ def _same_ridge(a: np.ndarray, b: np.ndarray, smear: np.ndarray, spacing: float)
     xs = np.linspace(lo, hi, 9).round().astype(int)
     ya = np.interp(xs, a[:, 0], a[:, 1]).round().astype(int)
     yb = np.interp(xs, b[:, 0], b[:, 1]).round().astype(int)
-    if np.mean(np.abs(ya - yb)) > SAME_RIDGE_DY * spacing:
+    if np.mean(np.abs(ya - yb)) > params.same_ridge_dy * spacing:
         return False
     ratios = []
     for x, y0, y1 in zip(xs, np.minimum(ya, yb), np.maximum(ya, yb)):
         column = smear[y0:y1 + 1, x]
         ends = min(column[0], column[-1])
         ratios.append(column.min() / ends if ends > 0 else 0.0)
-    return float(np.median(ratios)) > SAME_RIDGE_VALLEY
+    return float(np.median(ratios)) > params.same_ridge_valley
 
 
-def _prune_tracks(tracks: list[np.ndarray], smear: np.ndarray, spacing: float) -> list[np.ndarray]:
+def _prune_tracks(tracks: list[np.ndarray], smear: np.ndarray, spacing: float,
+                  params: SegmenterParams = DEFAULT_PARAMS) -> list[np.ndarray]:
     """Fold tracks that duplicate a longer one into it: the part alongside is dropped, any
     part beyond the longer track's ends extends it."""
     order = sorted(range(len(tracks)), key=lambda k: -(tracks[k][-1, 0] - tracks[k][0, 0]))
@@ -275,7 +276,7 @@ def _prune_tracks(tracks: list[np.ndarray], smear: np.ndarray, spacing: float) -
     for k in order:
         t = tracks[k]
         for i, other in enumerate(kept):
-            if _same_ridge(t, other, smear, spacing):
+            if _same_ridge(t, other, smear, spacing, params):
                 beyond = t[(t[:, 0] < other[0, 0]) | (t[:, 0] > other[-1, 0])]
                 if beyond.size:
                     both = np.concatenate([other, beyond])
@@ -323,14 +324,15 @@ def _assign_ink(mask: np.ndarray, region: np.ndarray, n_lines: int, spacing: flo
     return _Ink(xs[keep], ys[keep], line[keep], owner[keep], comp[keep])
 
 
-def _pieces(ink: _Ink, spacing: float, rules: list[Rule]) -> list[np.ndarray]:
+def _pieces(ink: _Ink, spacing: float, rules: list[Rule],
+            params: SegmenterParams = DEFAULT_PARAMS) -> list[np.ndarray]:
     """Pixel indices of each line's horizontally separate stretches."""
     order = np.argsort(ink.line, kind="stable")
     bounds = np.flatnonzero(np.diff(ink.line[order])) + 1
     pieces: list[np.ndarray] = []
     for idx in np.split(order, bounds):
         if idx.size:
-            for part in _split_gaps(ink.xs, idx, gap=GAP_SPLIT * spacing):
+            for part in _split_gaps(ink.xs, idx, gap=params.gap_split * spacing):
                 pieces.extend(_split_rules(ink, part, rules, spacing))
     return pieces
 
@@ -356,7 +358,8 @@ def _split_rules(ink: _Ink, idx: np.ndarray, rules: list[Rule], spacing: float) 
     return parts
 
 
-def _reattach_orphans(ink: _Ink, pieces: list[np.ndarray], spacing: float) -> bool:
+def _reattach_orphans(ink: _Ink, pieces: list[np.ndarray], spacing: float,
+                      params: SegmenterParams = DEFAULT_PARAMS) -> bool:
     """Give back to their own line the small pieces made only of cut-off parts of another
     line's components (a descender loop reaching into the next line's band, an ascender
     into the previous one), which would otherwise come out as lines of their own.
@@ -365,30 +368,31 @@ def _reattach_orphans(ink: _Ink, pieces: list[np.ndarray], spacing: float) -> bo
     for idx in pieces:
         foreign = ink.owner[idx] != ink.line[idx]
         width = ink.xs[idx].max() - ink.xs[idx].min() + 1
-        if width <= ORPHAN_WIDTH * spacing and foreign.mean() >= 0.8:
+        if width <= params.orphan_width * spacing and foreign.mean() >= 0.8:
             ink.line[idx[foreign]] = ink.owner[idx[foreign]]
             moved = True
     return moved
 
 
-def detect_lines(mask: np.ndarray, spacing: float, rules: list[Rule] | None = None) -> list[LineMask]:
+def detect_lines(mask: np.ndarray, spacing: float, rules: list[Rule] | None = None,
+                 params: SegmenterParams = DEFAULT_PARAMS) -> list[LineMask]:
     """Lines of a cleaned ink mask whose lines are about `spacing` px apart; no line runs
     across one of the vertical `rules`."""
     rules = rules or []
     if spacing <= 0 or not mask.any():
         return []
     S = spacing
-    smear, tracks, step = find_ridges(mask, S)
+    smear, tracks, step = find_ridges(mask, S, params)
     if not tracks:
         return []
     region = _paint_regions(smear, tracks, step, reach=0.7 * S)
     ink = _assign_ink(mask, region, len(tracks), S)
     if ink.xs.size == 0:
         return []
-    pieces = _pieces(ink, S, rules)
-    if _reattach_orphans(ink, pieces, S):
-        pieces = _pieces(ink, S, rules)
-    groups = _merge_collinear([(ink.xs[i], ink.ys[i]) for i in pieces], S, rules)
+    pieces = _pieces(ink, S, rules, params)
+    if _reattach_orphans(ink, pieces, S, params):
+        pieces = _pieces(ink, S, rules, params)
+    groups = _merge_collinear([(ink.xs[i], ink.ys[i]) for i in pieces], S, rules, params)
     merged = [np.concatenate([pieces[i] for i in g]) for g in groups]
     lines = []
     for idx in merged:
@@ -397,21 +401,8 @@ def detect_lines(mask: np.ndarray, spacing: float, rules: list[Rule] | None = No
         if gx.size < 0.04 * S * S or h < 0.25 * S or (w < 0.4 * S and h < 0.4 * S):
             continue
         base = line_baseline(gx, gy, S)
-        lines.append(LineMask(gx, gy, line_polygon(gx, gy, S, base), base))
+        lines.append(LineMask(gx, gy, line_polygon(gx, gy, S, base, params), base))
     return lines
-
-
-SIGMA_X = 0.8      # horizontal smear, in line spacings: bridges word gaps, not column gaps
-SIGMA_Y = 0.12     # vertical smear: merges a line's strokes, keeps the valley between lines
-RIDGE_REL = 0.25   # ridge strength needed, relative to a strong line's
-MIN_SEP = 0.4     # ridges in one column are at least this far apart (in spacings)
-POLY_MARGIN = 0.08  # polygon margin around the ink envelope
-BAND_UP = 0.5       # the polygon covers at least this far above the baseline...
-BAND_DOWN = 0.15    # ...and this far below it (in spacings)
-REACH_UP = 0.9      # and at most this far above the baseline (ascenders, accents)...
-REACH_DOWN = 0.55   # ...and this far below it: strokes of the neighbouring lines stay out
-GAP_SPLIT = 2.5    # a horizontal gap this wide (in spacings) separates two lines
-ORPHAN_WIDTH = 1.5  # pieces this narrow (in spacings) made of another line's strokes go back
 
 
 def _split_gaps(xs: np.ndarray, idx: np.ndarray, gap: float) -> list[np.ndarray]:
@@ -462,7 +453,8 @@ def _continues(a: _Trace, b: _Trace, max_gap_bins: int) -> float | None:
 
 
 def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float,
-                     rules: list[Rule] | None = None) -> list[list[int]]:
+                     rules: list[Rule] | None = None,
+                     params: SegmenterParams = DEFAULT_PARAMS) -> list[list[int]]:
     """Join pieces that continue one another on the same row (a ridge broken by a gap,
     by a word written with a wide space, or by a neighbour line touching this one).
 
@@ -477,7 +469,7 @@ def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float
     width = max(2.0, spacing / 2)
     traces = [_trace(gx, gy, width) for gx, gy in pieces]
     sides = _rule_sides(pieces, rules or [])
-    max_gap = int(np.ceil(MERGE_GAP * spacing / width))
+    max_gap = int(np.ceil(params.merge_gap * spacing / width))
     order = sorted(range(len(pieces)), key=lambda i: traces[i].row)
     parent = list(range(len(pieces)))
 
@@ -493,7 +485,7 @@ def _merge_collinear(pieces: list[tuple[np.ndarray, np.ndarray]], spacing: float
                 break
             for p, q in ((i, j), (j, i)):
                 dy = _continues(traces[p], traces[q], max_gap)
-                if dy is not None and dy < MERGE_DY * spacing and sides[p] == sides[q]:
+                if dy is not None and dy < params.merge_dy * spacing and sides[p] == sides[q]:
                     parent[find(q)] = find(p)
                     break
     groups: dict[int, list[int]] = {}
@@ -511,7 +503,8 @@ def _rule_sides(pieces: list[tuple[np.ndarray, np.ndarray]], rules: list[Rule]) 
     return sides
 
 
-def _join_tracks(tracks: list[np.ndarray], spacing: float) -> list[np.ndarray]:
+def _join_tracks(tracks: list[np.ndarray], spacing: float,
+                 params: SegmenterParams = DEFAULT_PARAMS) -> list[np.ndarray]:
     """Join a track to the one that ends just before it starts, on nearly the same row
     (compared over two line spacings at each end: a single word can sit high or low).
 
@@ -534,7 +527,7 @@ def _join_tracks(tracks: list[np.ndarray], spacing: float) -> list[np.ndarray]:
                 if i == j:
                     continue
                 dx, dy = b[0, 0] - a[-1, 0], abs(heads[j] - tails[i])
-                if -0.25 * spacing <= dx <= JOIN_GAP * spacing and dy <= JOIN_DY * spacing:
+                if -0.25 * spacing <= dx <= params.join_gap * spacing and dy <= params.join_dy * spacing:
                     cost = dy + 0.25 * max(dx, 0.0)
                     if best is None or cost < best[0]:
                         best = (cost, i, j)
@@ -545,14 +538,6 @@ def _join_tracks(tracks: list[np.ndarray], spacing: float) -> list[np.ndarray]:
             del tracks[j]
             joined = True
     return tracks
-
-
-JOIN_GAP = 1.0     # a track may resume this far (in spacings) after another ends...
-JOIN_DY = 0.5      # ...this close to its row, and then continues it
-SAME_RIDGE_DY = 0.8       # tracks closer than this (in spacings)...
-SAME_RIDGE_VALLEY = 0.75  # ...with the smear between them this high (vs. the ridges) are one
-MERGE_GAP = 1.5    # pieces of one line may be this far apart (in spacings)...
-MERGE_DY = 0.3     # ...if their body rows where they meet differ by less than this
 
 
 def _binned(xs: np.ndarray, ys: np.ndarray, width: int):
@@ -569,7 +554,8 @@ def _binned(xs: np.ndarray, ys: np.ndarray, width: int):
 
 
 def line_polygon(xs: np.ndarray, ys: np.ndarray, spacing: float,
-                 baseline: np.ndarray | None = None) -> np.ndarray:
+                 baseline: np.ndarray | None = None,
+                 params: SegmenterParams = DEFAULT_PARAMS) -> np.ndarray:
     """Upper and lower ink envelope per x bin, gap-filled, widened by a small margin and by
     a minimum band around the baseline (the letter body and a share of the ascender and
     descender zones), so that sparse stretches of a line are still covered."""
@@ -577,12 +563,12 @@ def line_polygon(xs: np.ndarray, ys: np.ndarray, spacing: float,
     x0, nb, centers, top, bot, ok = _binned(xs, ys, width)
     top = np.interp(centers, centers[ok], top[ok])
     bot = np.interp(centers, centers[ok], bot[ok])
-    margin = POLY_MARGIN * spacing
+    margin = params.poly_margin * spacing
     top, bot = top - margin, bot + 1 + margin
     if baseline is not None:
         base = np.interp(centers, baseline[:, 0], baseline[:, 1])
-        top = np.clip(top, base - REACH_UP * spacing, base - BAND_UP * spacing)
-        bot = np.clip(bot, base + BAND_DOWN * spacing, base + REACH_DOWN * spacing)
+        top = np.clip(top, base - params.reach_up * spacing, base - params.band_up * spacing)
+        bot = np.clip(bot, base + params.band_down * spacing, base + params.reach_down * spacing)
     k = 3   # soften spikes: an envelope hugging every ascender is too ragged
     if nb >= k:
         top = np.convolve(np.pad(top, 1, mode="edge"), np.ones(k) / k, mode="valid")
@@ -626,7 +612,8 @@ def line_baseline(xs: np.ndarray, ys: np.ndarray, spacing: float) -> np.ndarray:
     return np.stack([bx, np.polyval(coef, bx) + offset], axis=1)
 
 
-def line_spacing(mask: np.ndarray, strips: int = 8) -> float:
+def line_spacing(mask: np.ndarray, strips: int = 8,
+                 params: SegmenterParams = DEFAULT_PARAMS) -> float:
     """Typical distance between consecutive baselines, from row-profile autocorrelation.
 
     Component sizes misjudge it (letters broken into strokes, or whole cursive words), while
@@ -634,7 +621,7 @@ def line_spacing(mask: np.ndarray, strips: int = 8) -> float:
     slightly skewed text. Returns 0 when no periodic structure is found (blank page).
     """
     H, W = mask.shape
-    lo, hi = MIN_SPACING, H // 3
+    lo, hi = params.spacing_search_min, H // 3
     if hi <= lo + 2:
         return 0.0
     acc = np.zeros(hi + 1)
@@ -667,6 +654,3 @@ def line_spacing(mask: np.ndarray, strips: int = 8) -> float:
     top = max(prominence.values())
     best = next(i for i in peaks if prominence[i] >= 0.5 * top)
     return float(lo + best)
-
-
-MIN_SPACING = 8

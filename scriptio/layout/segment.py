@@ -6,16 +6,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scriptio.layout.binarize import ink_mask
+from scriptio.layout.binarize import binarize_page
 from scriptio.layout.lines import (LineMask, Rule, detect_lines, filter_components, line_spacing,
                                    remove_rules, strip_rules)
+from scriptio.layout.params import DEFAULT_PARAMS, SegmenterParams
 from scriptio.layout.regions import group_lines, hull_polygon, order_lines, xy_cut
-from scriptio.layout.skew import estimate_skew, level_transform, map_points, warp_mask
+from scriptio.layout.skew import level_transform, map_points, page_skew_from_mask, warp_mask
 from scriptio.types import Page, Region, TextLine
-
-WORK_SIDE = 1100          # analysis resolution (long side): text lines stay 15-40 px high
-MIN_SPACING_PX = 22      # if lines come out closer, analyse at a higher resolution
-MAX_WORK_SIDE = 3000
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:
@@ -35,41 +32,44 @@ def _resize(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-def _analyse(gray: np.ndarray, scale: float) -> tuple[np.ndarray, float, list[Rule]]:
+def _analyse(gray: np.ndarray, scale: float,
+             params: SegmenterParams = DEFAULT_PARAMS) -> tuple[np.ndarray, float, list[Rule]]:
     """Clean ink mask, line spacing (0: no text found) and margin rules at `scale`."""
     small = _resize(gray, scale)
     window = max(15, int(max(small.shape) / 27))
-    mask, rules = remove_rules(ink_mask(small, window))
-    spacing = line_spacing(mask)
+    mask, rules = remove_rules(binarize_page(small, window, params), params)
+    spacing = line_spacing(mask, params=params)
     if spacing <= 0:
         return mask, 0.0, rules
-    mask = filter_components(strip_rules(mask, spacing), spacing)
+    mask = filter_components(strip_rules(mask, spacing, params), spacing, params)
     # a second look once noise and non-text are gone: the period is then cleaner
-    return mask, line_spacing(mask) or spacing, rules
+    return mask, line_spacing(mask, params=params) or spacing, rules
 
 
-def segment_page(gray: np.ndarray, image_path: Path | None = None) -> Page:
+def segment_page(gray: np.ndarray, image_path: Path | None = None,
+                 params: SegmenterParams = DEFAULT_PARAMS) -> Page:
     """Find text lines (polygon + baseline, page pixels) grouped in regions, in reading order.
 
     Colour input is converted to gray. Analysis runs on a downscaled copy (finer when the
     handwriting is small on a large scan), turned level when the writing slopes;
     everything is mapped back to the input's pixels. A blank page gives a Page with no
-    regions.
+    regions. `params` holds the tuning constants of every stage.
     """
     gray = _to_gray(np.asarray(gray))
     H, W = gray.shape[:2]
     page = Page(image_path=image_path, width=W, height=H)
     if H < 8 or W < 8 or int(gray.max()) - int(gray.min()) < 16:
         return page
-    scale = min(1.0, WORK_SIDE / max(H, W))
-    mask, spacing, rules = _analyse(gray, scale)
-    if 0 < spacing < MIN_SPACING_PX and scale < 1.0:
-        scale = min(1.0, scale * MIN_SPACING_PX * 1.3 / spacing, MAX_WORK_SIDE / max(H, W))
-        mask, spacing, rules = _analyse(gray, scale)
+    scale = min(1.0, params.work_side / max(H, W))
+    mask, spacing, rules = _analyse(gray, scale, params)
+    if 0 < spacing < params.min_work_spacing and scale < 1.0:
+        scale = min(1.0, scale * params.min_work_spacing * 1.3 / spacing,
+                    params.max_work_side / max(H, W))
+        mask, spacing, rules = _analyse(gray, scale, params)
     if spacing <= 0:
         return page
-    mask, spacing, rules, to_work = _level(mask, spacing, rules)
-    found = detect_lines(mask, spacing, rules)
+    mask, spacing, rules, to_work = _level(mask, spacing, rules, params)
+    found = detect_lines(mask, spacing, rules, params)
     if not found:
         return page
     # work (levelled) pixels -> page pixels
@@ -78,11 +78,11 @@ def segment_page(gray: np.ndarray, image_path: Path | None = None) -> Page:
     return page
 
 
-def _level(mask: np.ndarray, spacing: float,
-           rules: list[Rule]) -> tuple[np.ndarray, float, list[Rule], np.ndarray]:
+def _level(mask: np.ndarray, spacing: float, rules: list[Rule],
+           params: SegmenterParams = DEFAULT_PARAMS) -> tuple[np.ndarray, float, list[Rule], np.ndarray]:
     """Turn a sloping page's mask level. Returns the mask, its line spacing, the margin
     rules in its frame, and the 2×3 map from the unlevelled mask to it (identity if level)."""
-    angle = estimate_skew(mask, spacing)
+    angle = page_skew_from_mask(mask, spacing, params)
     if angle == 0.0:
         return mask, spacing, rules, np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     matrix, size = level_transform(mask.shape, angle)
@@ -93,7 +93,7 @@ def _level(mask: np.ndarray, spacing: float,
                                          [rule.x_at(rule.y1), rule.y1]], matrix)
         slope = (xb - xa) / (yb - ya) if yb != ya else 0.0
         moved.append(Rule(slope, xa - slope * ya, min(ya, yb), max(ya, yb)))
-    return level, line_spacing(level) or spacing, moved, matrix
+    return level, line_spacing(level, params=params) or spacing, moved, matrix
 
 
 def _add_regions(page: Page, found: list[LineMask], spacing: float, back: np.ndarray) -> None:

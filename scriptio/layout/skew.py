@@ -11,10 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-MAX_ANGLE = 40.0      # degrees searched either way
-MIN_ANGLE = 0.7       # smaller slants are left alone: the ridge tracer follows them
-MIN_GAIN = 1.05       # the best angle must sharpen the profile this much over no rotation
-MAX_POINTS = 60000    # ink pixels sampled for the profile
+from scriptio.layout.params import DEFAULT_PARAMS, SegmenterParams
 
 
 def _sharpness(xs: np.ndarray, ys: np.ndarray, angle: float, bin_px: float) -> float:
@@ -25,25 +22,27 @@ def _sharpness(xs: np.ndarray, ys: np.ndarray, angle: float, bin_px: float) -> f
     return float(np.dot(hist, hist))
 
 
-def estimate_skew(mask: np.ndarray, spacing: float) -> float:
-    """Slope angle of the text lines in degrees (positive: lines run down to the right,
-    in image coordinates), or 0.0 when the page is level or has too little ink to tell."""
+def page_skew_from_mask(mask: np.ndarray, spacing: float,
+                        params: SegmenterParams = DEFAULT_PARAMS) -> float:
+    """Slope angle of a page's text lines, from its ink mask and line spacing, in degrees
+    (positive: lines run down to the right, in image coordinates), or 0.0 when the page is
+    level or has too little ink to tell."""
     ys, xs = np.nonzero(mask)
     if xs.size < 200 or spacing <= 0:
         return 0.0
-    if xs.size > MAX_POINTS:
-        pick = np.random.default_rng(0).choice(xs.size, MAX_POINTS, replace=False)
+    if xs.size > params.skew_max_points:
+        pick = np.random.default_rng(0).choice(xs.size, params.skew_max_points, replace=False)
         xs, ys = xs[pick], ys[pick]
     xs, ys = xs.astype(np.float64), ys.astype(np.float64)
     bin_px = max(1.0, spacing / 10)
-    coarse = np.arange(-MAX_ANGLE, MAX_ANGLE + 0.5, 1.0)
+    coarse = np.arange(-params.skew_max_angle, params.skew_max_angle + 0.5, 1.0)
     scores = [_sharpness(xs, ys, a, bin_px) for a in coarse]
     best = float(coarse[int(np.argmax(scores))])
     fine = np.arange(best - 1.0, best + 1.05, 0.1)
     fine_scores = [_sharpness(xs, ys, a, bin_px) for a in fine]
     angle = float(fine[int(np.argmax(fine_scores))])
     level = _sharpness(xs, ys, 0.0, bin_px)
-    if abs(angle) < MIN_ANGLE or max(fine_scores) < MIN_GAIN * level:
+    if abs(angle) < params.skew_min_angle or max(fine_scores) < params.skew_min_gain * level:
         return 0.0
     return angle
 

@@ -1,4 +1,4 @@
-"""The recipe of the bundled language models: `python -m scriptio.lm.recipe --shared ../shared`.
+"""The recipe of the bundled language models: `scriptio lm recipe --shared ../shared`.
 
 English: the running text in ../shared/data/text (Brown corpus, speeches, science news) plus
 the English training transcriptions (hooker train). French: the French training
@@ -12,14 +12,13 @@ Each language gets a character n-gram (`char.arpa.gz`) and a hybrid word/charact
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 from scriptio.data.manifest import read_manifest
 from scriptio.lm import build_lm, write_arpa
-from scriptio.lm.bundle import BUNDLE_FILE, BUNDLED
+from scriptio.lm.bundle import BUNDLE_FILE
 from scriptio.lm.hybrid import HybridModel
 
 LANGUAGES = {"en": ("hooker",), "fr": ("copiste", "peraire", "mss20")}
@@ -81,17 +80,3 @@ def build_bundle(shared: Path, language: str, out: Path) -> dict:
     print(f"{language}: {len(texts)} lines, n-grams {info['ngrams']}, MB {sizes}, "
           f"{time.time() - started:.0f} s", flush=True)
     return info
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", type=Path, default=Path("../shared"))
-    parser.add_argument("--out", type=Path, default=BUNDLED)
-    parser.add_argument("--languages", default="en,fr")
-    args = parser.parse_args(argv)
-    for language in args.languages.split(","):
-        build_bundle(args.shared, language, args.out / language)
-
-
-if __name__ == "__main__":
-    main()

@@ -8,19 +8,16 @@ retraining (measure before shipping):
 - replacements of an older step, swapped in place (today "stroke_mask" for "mask": keep the
   line's own strokes that the polygon cuts); fine-tunes then need a pack made with them.
 
-    python -m scriptio.train.add_step IN.safetensors OUT.safetensors --step width
-    python -m scriptio.train.add_step IN.safetensors OUT.safetensors --step stroke_mask
+    scriptio model add-step IN.safetensors OUT.safetensors --step width
+    scriptio model add-step IN.safetensors OUT.safetensors --step stroke_mask
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 from scriptio.errors import ModelError
 from scriptio.image.normalize import NORMALIZED_LINE_STEPS, STEP_REPLACEMENTS
 from scriptio.models.store import read_model_file, save_model
-from scriptio.train.model_tool import write_new_model
 
 
 def add_step(source: Path, out: Path, step: str) -> list[str]:
@@ -45,16 +42,3 @@ def add_step(source: Path, out: Path, step: str) -> list[str]:
     metadata["steps_added_after_training"] = [*metadata.get("steps_added_after_training", []), step]
     save_model(out, state, metadata)
     return steps
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path, help="the trained model")
-    parser.add_argument("out", type=Path, help="the model file to write")
-    parser.add_argument("--step", required=True, choices=[*NORMALIZED_LINE_STEPS, *STEP_REPLACEMENTS])
-    args = parser.parse_args(argv)
-    return write_new_model(args.out, lambda: "reads with steps " + ", ".join(add_step(args.model, args.out, args.step)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,12 +4,10 @@ Late in a run the optimizer circles a minimum instead of reaching it; the mean o
 epochs' weights lies nearer its centre, which tends to lower val CER at no cost in reading
 speed. Train with `keep_epoch_models` (the default recipe's `--keep-epochs`) to have the files.
 
-    python -m scriptio.train.average OUT.safetensors EPOCH_MODEL...
+    scriptio model average OUT.safetensors MODEL...
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +15,6 @@ import torch
 
 from scriptio.errors import ModelError
 from scriptio.models.store import read_model_file, save_model
-from scriptio.train.model_tool import write_new_model
 
 # Metadata that must agree for weights to be averaged meaningfully.
 MUST_MATCH = ("arch", "config", "alphabet", "preprocessing")
@@ -51,19 +48,3 @@ def average_model_files(paths: Sequence[Path], out: Path) -> None:
     metadata = {key: value for key, value in metadata.items() if key not in ("val_cer", "val_wer", "format_version")}
     metadata["averaged_from"] = [str(path) for path in paths]
     save_model(out, average_states(states), metadata)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("out", type=Path, help="the averaged model to write")
-    parser.add_argument("models", type=Path, nargs="+", help="model files of one run, e.g. its last epochs")
-    args = parser.parse_args(argv)
-
-    def write() -> str:
-        average_model_files(args.models, args.out)
-        return f"the mean of {len(args.models)} models"
-    return write_new_model(args.out, write)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

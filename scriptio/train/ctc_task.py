@@ -8,6 +8,7 @@ real lines within one run.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from torch import nn
 
 from scriptio.data.augment_batch import BatchAugmentParams, augment_batch
 from scriptio.data.device_lines import DeviceLines
-from scriptio.models.recognizer import LineRecognizer
+from scriptio.models.ctc import CtcRecognizer
 from scriptio.nets.tensors import lines_to_batch
 from scriptio.text.metrics import ErrorRate
 
@@ -56,12 +57,41 @@ def ctc_frames_needed(labels: Sequence[int]) -> int:
     return len(labels) + sum(1 for a, b in zip(labels, labels[1:]) if a == b)
 
 
+def cut_batches(widths: np.ndarray, max_batch: int, batch_columns: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive batches over lines sorted by width: at most `max_batch` lines
+    and `batch_columns` pixel columns (lines × widest line) each; a lone line may exceed it."""
+    bounds, begin = [], 0
+    while begin < len(widths):
+        end = begin + 1
+        while end < len(widths) and end - begin < max_batch and (end + 1 - begin) * widths[end] <= batch_columns:
+            end += 1
+        bounds.append((begin, end))
+        begin = end
+    return bounds
+
+
+def fit_width(image: np.ndarray, labels: Sequence[int], downsample: int) -> tuple[np.ndarray | None, str]:
+    """A line too narrow for CTC gets blank paper on its right up to the frames its text needs,
+    unless it would have to more than double (a crop that cut its text): then it is skipped.
+    Returns the image (None when skipped) and 'ok', 'padded' or 'skipped'."""
+    needed = ctc_frames_needed(labels)
+    if image.shape[1] // downsample >= needed:
+        return image, "ok"
+    width = needed * downsample + downsample
+    if width > 2 * image.shape[1] + 4 * downsample:
+        return None, "skipped"
+    padded = np.full((image.shape[0], width), 255, dtype=np.uint8)
+    padded[:, : image.shape[1]] = image
+    return padded, "padded"
+
+
 class CtcLineTask:
-    def __init__(self, recognizer: LineRecognizer, sources: Sequence[LineSet],
+    def __init__(self, recognizer: CtcRecognizer, sources: Sequence[LineSet],
                  dev: dict[str, tuple[Sequence[np.ndarray], Sequence[str]]], device: str = "cpu",
                  batch_columns: int = 160_000, max_batch: int = 256, pool_batches: int = 8,
                  augment: BatchAugmentParams | None = BatchAugmentParams(), seed: int = 0,
-                 stuck_window: int = 200, stuck_after: int = 1500, half_weights: bool = True) -> None:
+                 stuck_window: int = 200, stuck_after: int = 1500, half_weights: bool = True,
+                 curriculum: float = 0.0) -> None:
         self.recognizer = recognizer
         self.network = recognizer.network
         self.alphabet = recognizer.alphabet
@@ -70,14 +100,19 @@ class CtcLineTask:
         self.batch_columns, self.max_batch, self.pool_batches = batch_columns, max_batch, pool_batches
         self.augment = augment
         self.progress = 0.0
-        self.skipped_narrow = 0
+        self.curriculum = curriculum
+        self.skipped_narrow = self.padded_narrow = 0
         images, self.labels, self.ranges, self.sources = [], [], [], []
         for source in sources:
             start = len(images)
             for image, text in zip(source.images, source.texts):
                 labels = self.alphabet.encode(text)
-                if not labels or image.shape[1] // self.downsample < ctc_frames_needed(labels):
-                    self.skipped_narrow += bool(labels)
+                if not labels:
+                    continue
+                image, outcome = fit_width(image, labels, self.downsample)
+                self.skipped_narrow += outcome == "skipped"
+                self.padded_narrow += outcome == "padded"
+                if image is None:
                     continue
                 images.append(image)
                 self.labels.append(labels)
@@ -107,20 +142,32 @@ class CtcLineTask:
         """Draw a pool of lines by source weight, sort it by width, cut it into batches."""
         pool_size = self.max_batch * self.pool_batches
         counts = self.rng.multinomial(pool_size, self.source_shares(self.progress))
-        chosen = np.concatenate([self.rng.integers(start, end, count)
+        chosen = np.concatenate([self.rng.choice(self.eligible(start, end), count)
                                  for (start, end), count in zip(self.ranges, counts)])
         widths = self.lines.widths_cpu[chosen] * self.rng.uniform(0.95, 1.05, len(chosen))
         chosen = chosen[np.argsort(widths)]
-        batches, begin = [], 0
-        while begin < len(chosen):
-            end = begin + 1
-            while (end < len(chosen) and end - begin < self.max_batch
-                   and (end + 1 - begin) * self.lines.widths_cpu[chosen[end]] <= self.batch_columns):
-                end += 1
-            batches.append(chosen[begin:end])
-            begin = end
+        batches = [chosen[a:b] for a, b in cut_batches(self.lines.widths_cpu[chosen], self.max_batch,
+                                                       self.batch_columns)]
         for index in self.rng.permutation(len(batches)):
             self.queue.append(batches[index])
+
+    def steps_per_pass(self) -> int:
+        """Batches in one pass over the training lines, each source counted by its weight."""
+        widths = np.sort(self.lines.widths_cpu)
+        batches = len(cut_batches(widths, self.max_batch, self.batch_columns))
+        sizes = np.array([end - start for start, end in self.ranges], dtype=np.float64)
+        weights = np.array([s.weight_at(0.0) for s in self.sources])
+        return max(1, math.ceil(batches * float((weights * sizes).sum() / sizes.sum())))
+
+    def eligible(self, start: int, end: int) -> np.ndarray:
+        """A source's lines that may be drawn now: during the curriculum (the first `curriculum`
+        of the run) only the narrower ones, from the narrowest 30% up to all of them."""
+        indices = np.arange(start, end)
+        if self.progress >= self.curriculum:
+            return indices
+        widths = self.lines.widths_cpu[start:end]
+        fraction = 0.3 + 0.7 * self.progress / self.curriculum
+        return indices[widths <= np.quantile(widths, fraction)]
 
     def next_batch(self, generator: torch.Generator, progress: float = 0.0) -> dict:
         self.progress = progress
@@ -183,9 +230,9 @@ class CtcLineTask:
             for reference, hypothesis in zip(references, self.read(network, images)):
                 rate.add(reference, hypothesis)
             figures[name] = round(rate.cer, 5)
-        figures["score"] = float(np.mean(list(figures.values()))) if figures else 0.0
+        figures["score"] = float(np.mean(list(figures.values()))) if figures else None
         return figures
 
     def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:
-        saved = LineRecognizer(network, self.alphabet, self.recognizer.steps, dict(self.recognizer.metadata))
+        saved = CtcRecognizer(network, self.alphabet, self.recognizer.steps, dict(self.recognizer.metadata))
         saved.save(path, metadata, half=self.half_weights)

@@ -70,6 +70,10 @@ class EngineConfig:
     seed: int = 0
     device: str = "cpu"
     log_every_steps: int = 200
+    # Fine-tuning: batch norm keeps the starting model's statistics (its scale and shift still
+    # learn); small learning rates otherwise swing the metric with the last batches' statistics.
+    freeze_norm: bool = False
+    keep_evaluations: bool = False   # also write evaluations/eval-NNN.safetensors, to average later
 
 
 @dataclass
@@ -148,6 +152,8 @@ class Engine:
     def step(self, batch: Any) -> dict[str, float] | None:
         """One optimizer step; None when the loss or gradient was not finite (step skipped)."""
         self.network.train()
+        if self.config.freeze_norm:
+            freeze_batch_norm(self.network)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
             loss, stats = self.task.loss(self.network, batch)
         self.optimizer.zero_grad(set_to_none=True)
@@ -218,9 +224,10 @@ class Engine:
         network.eval()
         with torch.no_grad():
             figures = self.task.evaluate(network)
-        score = float(figures["score"])
+        # A task with nothing to evaluate on scores None: then the latest weights are the best.
+        score = math.inf if figures.get("score") is None else float(figures["score"])
         self.state.evaluations += 1
-        improved = score < self.state.best_score
+        improved = score < self.state.best_score or figures.get("score") is None
         record = {"step": self.state.step, "minutes": round(self.state.elapsed / 60, 2),
                   "items_per_s": round(speed, 1), **figures}
         self.state.history.append(record)
@@ -234,6 +241,9 @@ class Engine:
         else:
             self.state.since_best += 1
         self.task.save_model(network, self.out_dir / "last.safetensors", metadata)
+        if self.config.keep_evaluations:
+            self.task.save_model(network, self.out_dir / "evaluations" / f"eval-{self.state.evaluations:03d}.safetensors",
+                                 metadata)
         self.save_checkpoint()
         (self.out_dir / "history.json").write_text(json.dumps(self.state.history, indent=1, default=float))
         self.log(f"eval at step {self.state.step}: " + json.dumps(figures, default=float)
@@ -266,6 +276,13 @@ class _Ema:
 
     def load_state_dict(self, state: dict) -> None:
         self.network.load_state_dict(state)
+
+
+def freeze_batch_norm(network: nn.Module) -> None:
+    """Normalize with the running statistics and stop updating them (call after .train())."""
+    for module in network.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
 
 
 def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:

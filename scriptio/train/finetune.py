@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from scriptio.errors import DataError
-from scriptio.models.recognizer import LineRecognizer
+from scriptio.models.ctc import CtcRecognizer
 from scriptio.text.codec import Alphabet
 from scriptio.text.normalize import normalize_text
 
@@ -33,13 +33,13 @@ def fine_tuned_provenance(init: Path | str, metadata: dict) -> dict:
     return {"fine_tuned_from": {"model": str(init), **kept}}
 
 
-def unseen_characters(recognizer: LineRecognizer, texts: Iterable[str]) -> list[str]:
+def unseen_characters(recognizer: CtcRecognizer, texts: Iterable[str]) -> list[str]:
     """Characters of `texts` (NFC-normalized) missing from the model's alphabet, sorted."""
     known = set(recognizer.alphabet.chars)
     return sorted({char for text in texts for char in normalize_text(text)} - known)
 
 
-def extend_alphabet(recognizer: LineRecognizer, texts: Iterable[str]) -> list[str]:
+def extend_alphabet(recognizer: CtcRecognizer, texts: Iterable[str]) -> list[str]:
     """Give the model an output class for every character of `texts` it lacks; returns them.
 
     The old classes keep their indices, weights and logits. A new class's weights start at zero

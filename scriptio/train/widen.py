@@ -7,21 +7,19 @@ are freshly initialized, their outgoing weights (into the next layer, the recurr
 old units and the output layer) are zero. The widened model's text is the old model's, and
 fine-tuning (`--init`) lets the new units learn what the old ones could not hold.
 
-    python -m scriptio.train.widen IN.safetensors OUT.safetensors --hidden 256
+    scriptio model widen IN.safetensors OUT.safetensors --hidden 256
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 from pathlib import Path
 
 import torch
 
 from scriptio.errors import ModelError
-from scriptio.models.recognizer import LineRecognizer, load_recognizer
+from scriptio.models.ctc import CtcRecognizer
+from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNN
-from scriptio.train.model_tool import write_new_model
 
 
 def _rows(old_hidden: int, new_hidden: int) -> torch.Tensor:
@@ -71,24 +69,7 @@ def widen_model(source: Path, out: Path, hidden: int) -> None:
         network = widen_crnn(recognizer.network, hidden)
     except ValueError as error:
         raise ModelError(source, str(error), "give a larger --hidden") from None
-    widened = LineRecognizer(network, recognizer.alphabet, recognizer.steps, recognizer.metadata)
+    widened = CtcRecognizer(network, recognizer.alphabet, recognizer.steps, recognizer.metadata)
     history = [*recognizer.metadata.get("widened", []), {"from_hidden": recognizer.network.config.hidden,
                                                          "to_hidden": hidden, "model": str(source)}]
     widened.save(out, {"widened": history})
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path, help="the trained model")
-    parser.add_argument("out", type=Path, help="the widened model to write")
-    parser.add_argument("--hidden", type=int, required=True, help="LSTM units per direction after widening")
-    args = parser.parse_args(argv)
-
-    def write() -> str:
-        widen_model(args.model, args.out, args.hidden)
-        return f"{args.hidden} LSTM units per direction; fine-tune it with --init"
-    return write_new_model(args.out, write)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

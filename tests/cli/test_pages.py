@@ -11,7 +11,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from scriptio.cli import app
-from scriptio.cli_pages import run_pages
+from scriptio.cli.pages import run_pages
 from scriptio.data.sources import read_xml
 from scriptio.image.normalize import extract_line_mapped
 from scriptio.types import LineResult
@@ -55,7 +55,7 @@ class StubRecognizer:
     def normalize_mapped(self, image, polygon=None, baseline=None):
         return extract_line_mapped(image, polygon, baseline, height=self.height)
 
-    def recognize(self, lines, **decoding):
+    def recognize(self, lines, decoder=None):
         results = []
         for _ in lines:
             self.calls += 1

@@ -6,7 +6,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from scriptio.cli import app, decoding_options
+from scriptio.cli import app
+from scriptio.decode.decoder import CtcDecoder, build_decoder
 from scriptio.lm import build_lm, write_arpa
 from scriptio.lm.bundle import BUNDLE_FILE, bundled_names, load_language_model
 from scriptio.lm.hybrid import HybridModel
@@ -37,11 +38,11 @@ def test_bundle_folder_gives_its_kind_and_tuned_settings(bundle):
 
 
 def test_command_line_values_override_the_tuned_ones(bundle):
-    options = decoding_options(None, str(bundle), None, None)
-    assert (options["beam"], options["lm_weight"], options["word_bonus"]) == (6, 0.7, 1.5)
-    options = decoding_options(3, str(bundle), 0.2, None)
-    assert (options["beam"], options["lm_weight"], options["word_bonus"]) == (3, 0.2, 1.5)
-    assert decoding_options(None, None, None, None) == {"beam": 1}
+    decoder = build_decoder(None, str(bundle), None, None)
+    assert (decoder.beam, decoder.lm_weight, decoder.word_bonus) == (6, 0.7, 1.5) and decoder.lm is not None
+    decoder = build_decoder(3, str(bundle), 0.2, None)
+    assert (decoder.beam, decoder.lm_weight, decoder.word_bonus) == (3, 0.2, 1.5)
+    assert build_decoder(None, None, None, None) == CtcDecoder()
 
 
 def test_bare_arpa_file_loads_as_its_unit(bundle):

@@ -16,12 +16,12 @@ def test_train_writes_a_model_that_eval_reads(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(app, ["train", str(tmp_path / "train"), "--val", str(tmp_path / "val"), "--out", str(out),
                                  "--epochs", "1", "--height", "32", "--hidden", "16", "--layers", "1",
-                                 "--batch-size", "4", "--keep-epochs"])
+                                 "--batch-size", "4", "--keep-evaluations"])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (out / "epochs").iterdir()] == ["epoch-001.safetensors"]
+    assert [p.name for p in (out / "evaluations").iterdir()] == ["eval-001.safetensors"]
     _, metadata = read_model_file(out / "best.safetensors")
     assert metadata["training"]["sources"][0]["lines"] == 16
-    assert set(metadata["val_cer"]) == {"val"}
+    assert set(metadata["dev"]) == {"val", "score"}
     evaluated = runner.invoke(app, ["eval", "--model", str(out / "best.safetensors"), str(tmp_path / "val")])
     assert evaluated.exit_code == 0, evaluated.output
     assert "CER" in evaluated.output and "val" in evaluated.output

@@ -194,10 +194,10 @@ def test_text(page):
 
 def test_formats_registry(page):
     assert set(FORMATS) == {"txt", "json", "page", "alto", "hocr"}
-    extensions = [extension for _, extension in FORMATS.values()]
+    extensions = [fmt.extension for fmt in FORMATS.values()]
     assert len(set(extensions)) == len(extensions)
     for name in ("txt", "json", "hocr"):  # PAGE and ALTO carry a timestamp
-        assert write_page(page, name) == FORMATS[name][0](page)
+        assert write_page(page, name) == FORMATS[name].writer(page)
     for name in ("page", "alto"):
         assert etree.fromstring(write_page(page, name)) is not None
     with pytest.raises(ScriptioError, match="unknown output format"):

@@ -67,15 +67,15 @@ def line() -> Image.Image:
 @pytest.mark.parametrize("angle", [3.0, -3.0])
 def test_skew_is_recovered_and_removed(line: Image.Image, angle: float) -> None:
     skewed = as_array(rotate_ccw(line, angle))
-    assert geometry.estimate_skew(skewed) == pytest.approx(angle, abs=1.5)
+    assert geometry.line_skew_angle(skewed) == pytest.approx(angle, abs=1.5)
     level = geometry.deskew(skewed)
-    assert abs(geometry.estimate_skew(level)) < 0.5
+    assert abs(geometry.line_skew_angle(level)) < 0.5
     assert level.shape[0] >= skewed.shape[0] and level.shape[1] >= skewed.shape[1]
 
 
 def test_upright_line_is_not_rotated(line: Image.Image) -> None:
     gray = as_array(line)
-    assert abs(geometry.estimate_skew(gray)) < 0.2
+    assert abs(geometry.line_skew_angle(gray)) < 0.2
     np.testing.assert_array_equal(geometry.deskew(gray), gray)
 
 
@@ -92,18 +92,18 @@ def test_skew_from_baseline_is_exact(line: Image.Image) -> None:
     xs = np.array([5.0, 300.0, 610.0, 940.0])
     baseline = np.stack([xs, 70.0 - xs * math.tan(math.radians(angle))], axis=1)
     # The baseline wins over the (upright) ink.
-    assert geometry.estimate_skew(as_array(line), baseline) == pytest.approx(angle, abs=0.1)
+    assert geometry.line_skew_angle(as_array(line), baseline) == pytest.approx(angle, abs=0.1)
     falling = baseline * np.array([1.0, -1.0]) + np.array([0.0, 140.0])
-    assert geometry.estimate_skew(as_array(line), falling) == pytest.approx(-angle, abs=0.1)
+    assert geometry.line_skew_angle(as_array(line), falling) == pytest.approx(-angle, abs=0.1)
     # Too short a baseline is ignored: the ink decides.
-    assert abs(geometry.estimate_skew(as_array(line), baseline[:1])) < 0.2
+    assert abs(geometry.line_skew_angle(as_array(line), baseline[:1])) < 0.2
 
 
 def test_deskew_uses_baseline(line: Image.Image) -> None:
     skewed = as_array(rotate_ccw(line, 3.0))
     xs = np.array([0.0, float(skewed.shape[1])])
     baseline = np.stack([xs, 100.0 - xs * math.tan(math.radians(3.0))], axis=1)
-    assert abs(geometry.estimate_skew(geometry.deskew(skewed, baseline))) < 0.5
+    assert abs(geometry.line_skew_angle(geometry.deskew(skewed, baseline))) < 0.5
 
 
 # --- slant ----------------------------------------------------------------------------------
@@ -136,9 +136,9 @@ def test_skew_and_slant_together(line: Image.Image, order: str) -> None:
         distorted = as_array(rotate_ccw(shear_right(line, 15.0), 3.0))
     else:
         distorted = as_array(shear_right(rotate_ccw(line, 3.0), 15.0))
-    assert geometry.estimate_skew(distorted) == pytest.approx(3.0, abs=1.5)
+    assert geometry.line_skew_angle(distorted) == pytest.approx(3.0, abs=1.5)
     level = geometry.deskew(distorted)
-    assert abs(geometry.estimate_skew(level)) < 0.5
+    assert abs(geometry.line_skew_angle(level)) < 0.5
     assert geometry.estimate_slant(level) == pytest.approx(15.0, abs=1.5)
     upright = geometry.correct_slant(level)
     assert abs(geometry.estimate_slant(upright)) < 1.5
@@ -189,7 +189,7 @@ def test_normalize_height_pads_with_paper() -> None:
 @pytest.mark.parametrize("level", [255, 200, 0])
 def test_blank_images_pass_through(level: int) -> None:
     blank = np.full((60, 300), level, dtype=np.uint8)
-    assert geometry.estimate_skew(blank) == 0.0
+    assert geometry.line_skew_angle(blank) == 0.0
     assert geometry.estimate_slant(blank) == 0.0
     assert geometry.deskew(blank).shape == blank.shape
     assert geometry.correct_slant(blank).shape == blank.shape
@@ -201,7 +201,7 @@ def test_tiny_images_do_not_fail() -> None:
     for shape in [(1, 1), (2, 3), (5, 40)]:
         tiny = np.full(shape, 255, dtype=np.uint8)
         tiny[..., 0] = 0
-        assert geometry.estimate_skew(tiny) == 0.0
+        assert geometry.line_skew_angle(tiny) == 0.0
         assert geometry.estimate_slant(tiny) == 0.0
         assert geometry.deskew(tiny).shape == shape
         assert geometry.correct_slant(tiny).shape == shape

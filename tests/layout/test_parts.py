@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from scriptio.layout.binarize import drop_faint
-from scriptio.layout.lines import REACH_DOWN, REACH_UP, _join_tracks, _prune_tracks, line_polygon
+from scriptio.layout.lines import _join_tracks, _prune_tracks, line_polygon
+from scriptio.layout.params import DEFAULT_PARAMS
 from scriptio.layout.regions import order_lines
-from scriptio.layout.skew import estimate_skew, level_transform, map_points
+from scriptio.layout.skew import level_transform, map_points, page_skew_from_mask
 
 
 def striped_mask(angle: float, shape=(600, 800), spacing=40) -> np.ndarray:
@@ -21,8 +22,8 @@ def striped_mask(angle: float, shape=(600, 800), spacing=40) -> np.ndarray:
 
 
 @pytest.mark.parametrize("angle", [0.0, 4.0, -12.0, 30.0])
-def test_estimate_skew_finds_the_slope(angle):
-    found = estimate_skew(striped_mask(angle), spacing=40)
+def test_page_skew_from_mask_finds_the_slope(angle):
+    found = page_skew_from_mask(striped_mask(angle), spacing=40)
     assert abs(found - angle) < 0.6
 
 
@@ -84,6 +85,6 @@ def test_line_polygon_keeps_out_strokes_of_the_neighbouring_lines():
     xs, ys = np.concatenate([xs, np.full(stray.size, 200)]), np.concatenate([ys, stray])
     baseline = np.array([[0.0, 100.0], [399.0, 100.0]])
     polygon = line_polygon(xs, ys, spacing, baseline)
-    assert polygon[:, 1].max() <= 100 + REACH_DOWN * spacing + 1e-6
-    assert polygon[:, 1].min() >= 100 - REACH_UP * spacing - 1e-6
+    assert polygon[:, 1].max() <= 100 + DEFAULT_PARAMS.reach_down * spacing + 1e-6
+    assert polygon[:, 1].min() >= 100 - DEFAULT_PARAMS.reach_up * spacing - 1e-6
     assert polygon[:, 1].min() <= 90  # the letter bodies stay inside

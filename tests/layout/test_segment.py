@@ -1,12 +1,15 @@
 """Layout analysis on synthetic pages: line count, geometry, reading order, edge cases."""
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from scriptio.layout.evaluate import match_baselines, match_lines
+from scriptio.layout.params import DEFAULT_PARAMS, SegmenterParams
 from scriptio.layout.segment import segment_page
 from scriptio.types import TextLine
 
@@ -172,3 +175,22 @@ def test_grid_paper_does_not_hide_words():
     grid[:, ::24] = np.minimum(grid[:, ::24], 175)
     page = segment_page(grid)
     assert_all_matched(page.lines, [box_polygon(b) for b in boxes], 10)
+
+
+def test_params_reach_the_stages():
+    """segment_page hands its params down: a fresh default object changes nothing, and a
+    deeper band below the baseline (used by the line polygons) gives deeper polygons."""
+    gray, _ = render_page(1200, 1600, [(100, 1100)], top=150, rows=12, spacing=80, size=36)
+    default = segment_page(gray)
+    again = segment_page(gray, params=SegmenterParams())
+    assert [line.polygon for line in again.lines] == [line.polygon for line in default.lines]
+    deep = segment_page(gray, params=dataclasses.replace(DEFAULT_PARAMS, band_down=0.6, reach_down=0.6))
+    assert len(deep.lines) == len(default.lines) == 12
+
+    def depth(line: TextLine) -> float:
+        return max(y for _, y in line.polygon) - float(np.mean([y for _, y in line.baseline]))
+
+    for shallow, deeper in zip(default.lines, deep.lines):
+        assert depth(deeper) > depth(shallow) + 20   # 0.6 of an 80 px spacing vs. the letters' depth
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_PARAMS.work_side = 10  # type: ignore[misc]

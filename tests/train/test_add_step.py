@@ -2,7 +2,15 @@
 import numpy as np
 
 from scriptio.models.recognizer import load_recognizer
-from scriptio.train.add_step import main
+from typer.testing import CliRunner
+
+from scriptio.cli import app
+
+
+def model_tool(*args) -> tuple[int, str]:
+    """Exit code and output of `scriptio model ARGS`."""
+    result = CliRunner().invoke(app, ["model", *map(str, args)])
+    return result.exit_code, result.output
 
 
 def dense_line() -> np.ndarray:
@@ -11,9 +19,10 @@ def dense_line() -> np.ndarray:
     return line
 
 
-def test_added_width_step_changes_reading_not_weights(tmp_path, tiny_model_path, capsys):
+def test_added_width_step_changes_reading_not_weights(tmp_path, tiny_model_path):
     out = tmp_path / "wide.safetensors"
-    assert main([str(tiny_model_path), str(out), "--step", "width"]) == 0
+    code, output = model_tool("add-step", tiny_model_path, out, "--step", "width")
+    assert code == 0, output
     before, after = load_recognizer(tiny_model_path), load_recognizer(out)
     assert after.steps == (*before.steps, "width")
     assert after.metadata["steps_added_after_training"] == ["width"]
@@ -22,39 +31,44 @@ def test_added_width_step_changes_reading_not_weights(tmp_path, tiny_model_path,
         assert np.array_equal(value.numpy(), after.network.state_dict()[key].numpy())
 
 
-def test_adding_a_step_twice_or_over_a_file_is_refused(tmp_path, tiny_model_path, capsys):
+def test_adding_a_step_twice_or_over_a_file_is_refused(tmp_path, tiny_model_path):
     out = tmp_path / "wide.safetensors"
-    main([str(tiny_model_path), str(out), "--step", "width"])
+    assert model_tool("add-step", tiny_model_path, out, "--step", "width")[0] == 0
     again = tmp_path / "again.safetensors"
-    assert main([str(out), str(again), "--step", "width"]) == 2
-    assert "already normalizes lines with 'width'" in capsys.readouterr().err
+    code, output = model_tool("add-step", out, again, "--step", "width")
+    assert code == 2, output
+    assert "already normalizes lines with 'width'" in output
     assert not again.exists()
     written = out.read_bytes()
-    assert main([str(tiny_model_path), str(out), "--step", "width"]) == 2
-    assert f"{out} exists" in capsys.readouterr().err
+    code, output = model_tool("add-step", tiny_model_path, out, "--step", "width")
+    assert code == 2, output
+    assert f"{out} exists" in output
     assert out.read_bytes() == written
 
 
 
 def model_with_steps(path, steps):
     from scriptio.nets.crnn import CRNNConfig
-    from scriptio.train.setup import new_crnn_recognizer
+    from scriptio.train.lines import new_recognizer as new_crnn_recognizer
 
     config = CRNNConfig(height=32, channels=(8, 8), pools=((2, 2), (2, 2)), hidden=8, layers=1)
     new_crnn_recognizer(["abc "], config, steps=steps).save(path, {"val_cer": {}})
     return path
 
 
-def test_stroke_mask_takes_the_place_of_mask(tmp_path, capsys):
+def test_stroke_mask_takes_the_place_of_mask(tmp_path):
     older = model_with_steps(tmp_path / "older.safetensors", ("mask", "contrast", "trim", "resize"))
     out = tmp_path / "strokes.safetensors"
-    assert main([str(older), str(out), "--step", "stroke_mask"]) == 0
+    code, output = model_tool("add-step", older, out, "--step", "stroke_mask")
+    assert code == 0, output
     assert load_recognizer(out).steps == ("stroke_mask", "contrast", "trim", "resize")
     assert load_recognizer(out).metadata["steps_added_after_training"] == ["stroke_mask"]
     again = tmp_path / "again.safetensors"
-    assert main([str(out), str(again), "--step", "stroke_mask"]) == 2
-    assert "already normalizes lines with 'stroke_mask'" in capsys.readouterr().err
+    code, output = model_tool("add-step", out, again, "--step", "stroke_mask")
+    assert code == 2, output
+    assert "already normalizes lines with 'stroke_mask'" in output
     unmasked = model_with_steps(tmp_path / "unmasked.safetensors", ("contrast", "trim", "resize"))
-    assert main([str(unmasked), str(again), "--step", "stroke_mask"]) == 2
-    assert "no 'mask' step for 'stroke_mask' to replace" in capsys.readouterr().err
+    code, output = model_tool("add-step", unmasked, again, "--step", "stroke_mask")
+    assert code == 2, output
+    assert "no 'mask' step for 'stroke_mask' to replace" in output
     assert not again.exists()

@@ -11,7 +11,8 @@ from scriptio.data.dataset import LineCache
 from scriptio.data.packed import write_pack
 from scriptio.data.synth import SynthParams, default_font, render_line
 from scriptio.image.normalize import DEFAULT_STEPS, extract_line
-from scriptio.models.recognizer import LineRecognizer, load_recognizer
+from scriptio.models.ctc import CtcRecognizer
+from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
 from scriptio.text.codec import Alphabet
 from scriptio.train.ctc_task import CtcLineTask, LineSet, ctc_frames_needed, fading
@@ -35,11 +36,11 @@ def synthetic(count: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
     return images, texts
 
 
-def tiny_recognizer(texts: list[str]) -> LineRecognizer:
+def tiny_recognizer(texts: list[str]) -> CtcRecognizer:
     torch.manual_seed(0)
     alphabet = Alphabet.from_texts(texts)
     config = CRNNConfig(**TINY, num_classes=alphabet.num_classes)
-    return LineRecognizer(CRNN(config), alphabet, ("contrast", "trim", "resize"))
+    return CtcRecognizer(CRNN(config), alphabet, ("contrast", "trim", "resize"))
 
 
 def test_frames_needed_counts_a_blank_between_repeats():
@@ -92,7 +93,9 @@ def test_lines_too_narrow_for_their_text_are_left_out():
 
 
 def test_recipe_trains_from_a_pack_and_writes_a_16_bit_model(tmp_path):
-    from scriptio.train.recognizer_recipe import main
+    from typer.testing import CliRunner
+
+    from scriptio.cli import app
 
     images, texts = synthetic(12, seed=4)
     records = [LineRecord(id=f"l{i}", image_path=Path("x"), text=t, dataset="toy", page=f"p{i}")
@@ -103,8 +106,10 @@ def test_recipe_trains_from_a_pack_and_writes_a_16_bit_model(tmp_path):
     pack = tmp_path / "lines.tar"
     write_pack(pack, caches, 32, ["contrast", "trim", "resize"])
     arch = '{"height": 32, "channels": [8, 16], "pools": [[2, 2], [2, 2]], "hidden": 16, "layers": 1}'
-    main(["--pack", str(pack), "--out", str(tmp_path / "run"), "--max-steps", "4", "--arch", arch,
-          "--max-batch", "4", "--batch-columns", "2000", "--eval-minutes", "100"])
+    result = CliRunner().invoke(app, ["recipe", "recognizer", "--pack", str(pack), "--out", str(tmp_path / "run"),
+                                      "--max-steps", "4", "--arch", arch, "--max-batch", "4",
+                                      "--batch-columns", "2000", "--eval-minutes", "100"])
+    assert result.exit_code == 0, result.output
     model = load_recognizer(tmp_path / "run" / "best.safetensors")
     assert model.steps == ("contrast", "trim", "resize", "width")
     assert set(model.metadata["dev"]) == {"toy", "score"}  # val is never looked at

@@ -4,7 +4,16 @@ import torch
 
 from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
-from scriptio.train.widen import main, widen_crnn
+from scriptio.train.widen import widen_crnn
+from typer.testing import CliRunner
+
+from scriptio.cli import app
+
+
+def model_tool(*args) -> tuple[int, str]:
+    """Exit code and output of `scriptio model ARGS`."""
+    result = CliRunner().invoke(app, ["model", *map(str, args)])
+    return result.exit_code, result.output
 
 
 def trained_like(config: CRNNConfig) -> CRNN:
@@ -46,14 +55,17 @@ def test_new_units_start_silent_but_learn():
     assert new.output.weight.grad[:, 12:16].abs().sum() > 0
 
 
-def test_widening_cli_refuses_narrowing_and_existing_files(tmp_path, tiny_model_path, capsys):
+def test_widening_cli_refuses_narrowing_and_existing_files(tmp_path, tiny_model_path):
     hidden = load_recognizer(tiny_model_path).network.config.hidden
     out = tmp_path / "wide.safetensors"
-    assert main([str(tiny_model_path), str(out), "--hidden", str(hidden + 8)]) == 0
+    code, output = model_tool("widen", tiny_model_path, out, "--hidden", hidden + 8)
+    assert code == 0, output
     wide = load_recognizer(out)
     assert wide.network.config.hidden == hidden + 8
     assert wide.metadata["widened"][-1]["from_hidden"] == hidden
-    assert main([str(out), str(tmp_path / "narrow.safetensors"), "--hidden", str(hidden)]) == 2
-    assert "already has" in capsys.readouterr().err
-    assert main([str(tiny_model_path), str(out), "--hidden", str(hidden + 16)]) == 2
+    code, output = model_tool("widen", out, tmp_path / "narrow.safetensors", "--hidden", hidden)
+    assert code == 2, output
+    assert "already has" in output
+    code, output = model_tool("widen", tiny_model_path, out, "--hidden", hidden + 16)
+    assert code == 2, output
     assert load_recognizer(out).network.config.hidden == hidden + 8

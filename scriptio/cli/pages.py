@@ -1,8 +1,5 @@
-"""`scriptio read --level page` and `scriptio segment`: pages in, layout (and text) out.
-
-Each page is finished and written before the next is started, so a failure later in a run
-never costs the pages already done.
-"""
+"""Page-level output shared by `scriptio read` and `scriptio segment`: each page is finished and
+written before the next is started, so a failure later in a run never costs the pages done."""
 from __future__ import annotations
 
 import os
@@ -11,13 +8,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import typer
 
-from scriptio.cli_progress import progress_bar
-from scriptio.cli_read import make_folders, write_bytes_atomic
-from scriptio.errors import InputError, ScriptioError
+from scriptio.cli.common import make_folders, report, write_bytes_atomic
+from scriptio.cli.progress import progress_bar
 from scriptio.export import FORMATS, write_page
-from scriptio.pages import PageJob, drop_empty_lines, expand_page_inputs, load_job_pages, recognize_page
 from scriptio.types import Page
 
 
@@ -28,11 +22,11 @@ class PageWriter:
         self.output_dir, self.fmt, self.several = output_dir, fmt, several
         self.claimed: dict[Path, str] = {}
 
-    def format_for(self, job: PageJob) -> str:
+    def format_for(self, job) -> str:
         """The chosen format; PAGE/ALTO inputs default to being written back in their own."""
         return self.fmt or job.xml_format or "txt"
 
-    def write(self, name: str, job: PageJob, page: Page) -> bool:
+    def write(self, name: str, job, page: Page) -> bool:
         fmt = self.format_for(job)
         if self.output_dir is None:
             if self.several and fmt == "txt":
@@ -42,14 +36,14 @@ class PageWriter:
                 sys.stdout.write("\n")
             sys.stdout.flush()
             return True
-        target = self.output_dir / f"{name}{FORMATS[fmt][1]}"
+        target = self.output_dir / f"{name}{FORMATS[fmt].extension}"
         if target.resolve() == job.source.resolve():
-            typer.echo(f"error: {job.source}: writing the result to {target} would overwrite this input "
-                       "(choose another --output-dir)", err=True)
+            report(f"{job.source}: writing the result to {target} would overwrite this input "
+                   "(choose another --output-dir)")
             return False
         if target in self.claimed:
-            typer.echo(f"error: {job.source}: output {target} is already written for {self.claimed[target]} "
-                       "(rename one of the inputs)", err=True)
+            report(f"{job.source}: output {target} is already written for {self.claimed[target]} "
+                   "(rename one of the inputs)")
             return False
         self.claimed[target] = str(job.source)
         if page.image_path is not None:   # the file names its image relative to where it is written
@@ -71,45 +65,37 @@ def draw_layout(gray: np.ndarray, page: Page) -> np.ndarray:
     return canvas
 
 
-def default_segmenter():
-    from scriptio.layout.segment import segment_page
-
-    return segment_page
-
-
 def run_pages(inputs: list[Path], output_dir: Path | None, fmt: str | None, debug_dir: Path | None = None,
-              recognizer=None, decoding: dict | None = None) -> int:
+              level: str = "page", segmenter=None, recognizer=None, decoder=None) -> int:
     """Segment (and, given a recognizer, read) every page; return how many inputs failed."""
+    from scriptio import api
+    from scriptio.errors import InputError
+
     make_folders(output_dir, debug_dir)
-    jobs: list[PageJob] = []
+    jobs = []
     failures = 0
-    for item in expand_page_inputs(inputs):
+    for item in api.expand_inputs(inputs, "page"):
         if isinstance(item, InputError):
-            typer.echo(f"error: {item}", err=True)
+            report(str(item))
             failures += 1
         elif recognizer is None and item.xml_format is not None:
-            typer.echo(f"error: {item.source}: is already segmented (a {item.xml_format.upper()} file); "
-                       "give the page image to segment, or use `scriptio read` to read its lines", err=True)
+            report(f"{item.source}: is already segmented (a {item.xml_format.upper()} file); "
+                   "give the page image to segment, or use `scriptio read` to read its lines")
             failures += 1
         else:
             jobs.append(item)
     writer = PageWriter(output_dir, fmt, len(jobs) > 1)
-    segment = default_segmenter()
+    finished: set[int] = set()
     with progress_bar(len(jobs), "reading pages" if recognizer is not None else "segmenting") as advance:
-        for job in jobs:
-            try:
-                for name, page, gray in load_job_pages(job, segment):
-                    if recognizer is not None:
-                        recognize_page(page, gray, recognizer, decoding)
-                        if job.xml_format is None:
-                            drop_empty_lines(page)
-                    if debug_dir is not None:
-                        cv2.imwrite(str(debug_dir / f"{name}.layout.png"), draw_layout(gray, page))
-                    failures += not writer.write(name, job, page)
-            except ScriptioError as error:
-                message = str(error)
-                typer.echo(f"error: {message if str(job.source) in message else f'{job.source}: {message}'}",
-                           err=True)
+        for outcome in api.read_jobs(jobs, level, recognizer, segmenter, decoder):
+            if outcome.error is not None:
+                report(outcome.error)
                 failures += 1
-            advance(1)
+            else:
+                if debug_dir is not None:
+                    cv2.imwrite(str(debug_dir / f"{outcome.name}.layout.png"), draw_layout(outcome.image, outcome.page))
+                failures += not writer.write(outcome.name, outcome.job, outcome.page)
+            if id(outcome.job) not in finished:
+                finished.add(id(outcome.job))
+                advance(1)
     return failures

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from scriptio.errors import DataError, InputError, ScriptioError
+from scriptio.cli.common import fail, user_errors
+from scriptio.errors import DataError, InputError
 
 lm_app = typer.Typer(no_args_is_help=True, help="Build n-gram language models for decoding.")
 
@@ -66,8 +67,24 @@ def build(
                                              "in turn (repeat the option; the last value repeats)"),
 ) -> None:
     """Estimate a modified Kneser-Ney n-gram model and write it as an ARPA file."""
-    try:
+    with user_errors():
         typer.echo(run_lm_build(texts, unit.value, order, out, prune))
-    except ScriptioError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2)
+
+
+@lm_app.command("recipe")
+def recipe(
+    shared: Path = typer.Option(Path("../shared"), help="the folder holding data/htr and data/text"),
+    out: Optional[Path] = typer.Option(None, help="where the bundles go (default: the package's own)"),
+    languages: str = typer.Option("en,fr", help="comma-separated: en, fr"),
+) -> None:
+    """Rebuild the bundled language models from their training texts (see scriptio.lm.recipe)."""
+    from scriptio.lm.bundle import BUNDLED
+    from scriptio.lm.recipe import LANGUAGES, build_bundle
+
+    wanted = [language for language in languages.split(",") if language]
+    unknown = sorted(set(wanted) - set(LANGUAGES))
+    if unknown:
+        fail(f"--languages: no recipe for {', '.join(unknown)} (choose from {', '.join(LANGUAGES)})")
+    with user_errors():
+        for language in wanted:
+            build_bundle(shared, language, (out or BUNDLED) / language)

@@ -1,0 +1,85 @@
+"""Whole pages: find the lines (or take them from a PAGE/ALTO file), read them, fill a Page.
+
+The line images are cut from the page with the same `extract_line` used in training, so a
+line reads the same whether it came from a line dataset, from a segmenter or from a file
+made in eScriptorium or Transkribus.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from scriptio.api.inputs import Job
+from scriptio.api.lines import LineSource, read_lines
+from scriptio.errors import InputError
+from scriptio.types import Page
+
+Segmenter = Callable[[np.ndarray, Path | None], Page]
+
+
+def job_pages(job: Job, segment: Segmenter | None) -> Iterator[tuple[str, Page, np.ndarray]]:
+    """(output stem, layout, grayscale image) for each page of a job.
+
+    Images are segmented (frames after the first of a multi-page TIFF get stems name_p2, ...);
+    a PAGE/ALTO file gives its own lines, text cleared so that what comes out is what we read.
+    """
+    from scriptio.image.io import load_gray, load_gray_frames
+
+    if job.xml_format is None:
+        for index, gray in enumerate(load_gray_frames(job.source)):
+            name = job.name if index == 0 else f"{job.name}_p{index + 1}"
+            yield name, segment(gray, job.source), gray
+        return
+    page, gray = page_from_xml(job.source)
+    yield job.name, page, gray
+
+
+def page_from_xml(path: Path) -> tuple[Page, np.ndarray]:
+    """The lines of a PAGE/ALTO file (text cleared) as a Page, and the page image it names."""
+    from scriptio.data.sources import read_xml
+    from scriptio.export.from_records import page_from_records
+    from scriptio.image.io import load_gray
+
+    records = read_xml(path)
+    if not records:
+        raise InputError(path, "file holds no text lines", "segment the page first (scriptio segment)")
+    image_path = records[0].image_path
+    gray = load_gray(image_path)
+    page = page_from_records(records, gray.shape[1], gray.shape[0], image_path)
+    for line in page.lines:
+        line.text = ""
+    return page, gray
+
+
+def read_page(page: Page, gray: np.ndarray, recognizer, decoder=None, chunk: int = 64) -> Page:
+    """Read every line of `page` in place: text, confidence and per-character result.
+
+    A line that cannot be cut out (a stray polygon) or holds no ink keeps empty text rather than
+    failing the page.
+    """
+    sources = [LineSource("page", lambda: gray, line.polygon, line.baseline) for line in page.lines]
+    for line, outcome in zip(page.lines, read_lines(sources, recognizer, decoder, chunk=chunk)):
+        if outcome.result is not None and outcome.ink:
+            line.result = outcome.result
+            line.text, line.confidence = outcome.result.text, outcome.result.confidence
+    return page
+
+
+def drop_empty_lines(page: Page) -> Page:
+    """Remove found lines that read as nothing (noise, rules), and regions left empty."""
+    for region in page.regions:
+        region.lines = [line for line in region.lines if line.text.strip()]
+    page.regions = [region for region in page.regions if region.lines]
+    return page
+
+
+def as_one_block(page: Page) -> Page:
+    """All of a page's lines in one region: for an image that is a single text block."""
+    if len(page.regions) > 1:
+        first = page.regions[0]
+        first.lines = page.lines
+        first.polygon = [(0, 0), (page.width, 0), (page.width, page.height), (0, page.height)]
+        page.regions = [first]
+    return page

@@ -1,0 +1,118 @@
+"""`scriptio read`: pages (segmented, or PAGE/ALTO lines as given), text blocks or line images in,
+text or layout formats out."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import cv2
+import typer
+
+from scriptio.cli.common import Level, OutputFormat, fail, make_folders, report, set_threads, user_errors, \
+    write_bytes_atomic
+from scriptio.cli.pages import run_pages
+
+
+def read(
+    inputs: list[Path] = typer.Argument(..., help="page images (TIFF: every frame), folders, PAGE/ALTO files; "
+                                                  "with --level line: line images or JSONL manifests"),
+    level: Level = typer.Option(Level.page, help="'page': find regions and lines; 'block': the image is one text "
+                                                 "block; 'line': each image is one line"),
+    model: Optional[str] = typer.Option(None, help="model file or bundled model name (default: the bundled model)"),
+    segmenter: str = typer.Option("classic", help="page segmenter (page and block levels)"),
+    output_format: Optional[OutputFormat] = typer.Option(
+        None, "--format", help="output format (default txt; PAGE/ALTO inputs: their own format)"),
+    output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),
+    debug_dir: Optional[Path] = typer.Option(None, help="write lines before/after normalization (line level) "
+                                                        "or the found layout (page level) as PNGs"),
+    beam: Optional[int] = typer.Option(None, help="beam width (default: 1 = greedy; with --lm, its tuned beam)"),
+    lm: Optional[str] = typer.Option(None, help="language model: 'en', 'fr' (bundled), an .arpa file or a bundle folder"),
+    lm_weight: Optional[float] = typer.Option(None, help="LM weight (default: the value tuned for the model)"),
+    word_bonus: Optional[float] = typer.Option(None, help="insertion bonus per LM unit (default: tuned value)"),
+    threads: int = typer.Option(2, help="CPU threads for the network"),
+) -> None:
+    """Read handwritten pages or lines."""
+    from scriptio import api
+
+    with user_errors():
+        decoder = api.build_decoder(beam, lm, lm_weight, word_bonus)
+        if level is Level.line and output_format not in (None, OutputFormat.txt):
+            fail(f"--format {output_format.value} needs page geometry; use --level page, or --format txt")
+        set_threads(threads)
+        recognizer = api.load_model(model)
+        if level is Level.line:
+            failures = read_line_inputs(inputs, recognizer, decoder, output_dir, debug_dir)
+        else:
+            failures = run_pages(inputs, output_dir, output_format.value if output_format else None, debug_dir,
+                                 level.value, api.load_segmenter(segmenter), recognizer, decoder)
+    if failures:
+        raise typer.Exit(1)
+
+
+def write_debug(debug_dir: Path, outcome) -> None:
+    name = outcome.source.record.id
+    if outcome.original is not None:
+        cv2.imwrite(str(debug_dir / f"{name}.before.png"), outcome.original)
+    if outcome.normalized is not None:
+        cv2.imwrite(str(debug_dir / f"{name}.after.png"), outcome.normalized)
+
+
+def read_line_inputs(inputs: list[Path], recognizer, decoder, output_dir: Path | None,
+                     debug_dir: Path | None) -> int:
+    """Read every line of every input in large batches, writing each input's text as soon as its
+    last line is read; return how many inputs failed (their errors already printed)."""
+    from scriptio import api
+    from scriptio.cli.progress import progress_bar
+    from scriptio.errors import InputError
+
+    failures = 0
+    jobs = []
+    for item in api.expand_inputs(inputs, "line"):
+        if isinstance(item, InputError):
+            report(str(item))
+            failures += 1
+        else:
+            jobs.append(item)
+    make_folders(output_dir, debug_dir)
+    claimed: dict[Path, str] = {}
+    owner = [index for index, job in enumerate(jobs) for _ in job.records]
+    texts: list[list[str]] = [[] for _ in jobs]
+    broken = [False] * len(jobs)
+    remaining = [len(job.records) for job in jobs]
+    sources = api.record_sources(record for job in jobs for record in job.records)
+    with progress_bar(len(owner), "reading") as advance:
+        outcomes = api.read_lines(sources, recognizer, decoder, chunk=1024, keep_images=debug_dir is not None,
+                                  on_progress=advance)
+        for position, outcome in enumerate(outcomes):
+            index = owner[position]
+            if debug_dir is not None:
+                write_debug(debug_dir, outcome)
+            if outcome.error is not None:
+                report(outcome.error)
+                broken[index] = True
+            else:
+                texts[index].append(outcome.result.text)
+            remaining[index] -= 1
+            if remaining[index] == 0:
+                done = not broken[index] and emit(jobs[index], texts[index], output_dir, claimed, len(jobs) > 1)
+                failures += not done
+    return failures
+
+
+def emit(job, lines: list[str], output_dir: Path | None, claimed: dict[Path, str], multiple: bool) -> bool:
+    """Print or write one input's text; False if its output name is taken by another input."""
+    text = "\n".join(lines)
+    if output_dir is None:
+        if multiple and len(lines) == 1:
+            sys.stdout.write(f"{job.name}\t{text}\n")
+        else:
+            sys.stdout.write(text + "\n")
+        return True
+    target = output_dir / f"{job.name}.txt"
+    if target in claimed:
+        report(f"{job.source}: output {target} is already written for {claimed[target]} (rename one of the inputs)")
+        return False
+    claimed[target] = str(job.source)
+    write_bytes_atomic(target, (text + "\n").encode("utf-8"))
+    return True

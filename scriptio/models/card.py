@@ -1,0 +1,100 @@
+"""A model card, written from what a model file records about itself.
+
+Model files carry their whole history in their metadata: every fine-tuning stage keeps the one
+before it under `fine_tuned_from`, with its recipe, data, settings and measured error rates.
+The card lays that out for people (oldest stage first), so the history lives with the weights
+and not in the README.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scriptio.models.store import read_model_file, resolve_model_path
+
+# Settings worth a column in the stage table, in this order (old trainer and engine names).
+SETTING_KEYS = ("device", "optimizer", "lr", "batch_size", "augment_probability", "freeze_norm", "minutes",
+                "max_minutes", "ema_decay", "precision")
+
+
+def _percent(value) -> str:
+    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) else "–"
+
+
+def _stages(metadata: dict) -> list[dict]:
+    """The model's stages, oldest first (each stage's metadata without its own predecessor)."""
+    chain, current = [], metadata
+    while isinstance(current, dict):
+        chain.append(current)
+        current = current.get("fine_tuned_from")
+    return list(reversed(chain))
+
+
+def _sources(training: dict) -> str:
+    runs = training.get("runs")
+    if isinstance(runs, dict):
+        return "; ".join(f"{name}: {_sources(run)}" for name, run in runs.items())
+    sources = training.get("sources") or []
+    return ", ".join(f"{s['name']} ({s['lines']}" + (f", ×{s['weight']}" if s.get("weight", 1) != 1 else "") + ")"
+                     for s in sources if isinstance(s, dict) and "name" in s)
+
+
+def _settings(training: dict) -> str:
+    config = dict(training.get("config") or {}, **(training.get("engine") or {}))
+    runs = training.get("runs")
+    if not config and isinstance(runs, dict):
+        return "; ".join(f"{name}: {_settings(run)}" for name, run in runs.items())
+    return ", ".join(f"{key} {config[key]}" for key in SETTING_KEYS if config.get(key) not in (None, False))
+
+
+def model_card(name_or_path: str | Path | None = None) -> str:
+    """Markdown describing a model file: what it is, how it reads, and how it came to be."""
+    path = resolve_model_path(name_or_path)
+    state, metadata = read_model_file(path)
+    parameters = sum(tensor.numel() for tensor in state.values() if tensor.is_floating_point())
+    preprocessing = metadata.get("preprocessing", {})
+    alphabet = metadata.get("alphabet", {}).get("chars", [])
+    lines = [f"# Model card: {path.name}", "",
+             f"- file: `{path}` ({path.stat().st_size / 1e6:.1f} MB, {parameters / 1e6:.2f} M parameters)",
+             f"- kind: {metadata.get('kind', 'ctc')}; architecture: {metadata.get('arch', '?')} "
+             f"`{json.dumps(metadata.get('config', {}), ensure_ascii=False)}`",
+             f"- reads lines {preprocessing.get('height', '?')} px high, normalized with steps "
+             f"{', '.join(preprocessing.get('steps', [])) or '–'}",
+             f"- alphabet: {len(alphabet)} characters: `{''.join(alphabet)}`"]
+    if metadata.get("steps_added_after_training"):
+        lines.append(f"- steps added after training, without retraining: "
+                     f"{', '.join(metadata['steps_added_after_training'])}")
+    if metadata.get("averaged_from"):
+        lines.append(f"- weights: the mean of {len(metadata['averaged_from'])} model files")
+    measured = {key: metadata[key] for key in ("val_cer_measured", "val_cer", "dev") if isinstance(metadata.get(key), dict)}
+    if measured:
+        lines += ["", "## Measured", "", "| figure | " + " | ".join(_measured_sets(measured)) + " |",
+                  "| --- |" + " ---: |" * len(_measured_sets(measured))]
+        for key, values in measured.items():
+            lines.append(f"| {key} | " + " | ".join(_percent(values.get(s)) for s in _measured_sets(measured)) + " |")
+        for key in ("val_wer_measured", "val_cer_measured_without_polygons"):
+            if isinstance(metadata.get(key), dict):
+                values = metadata[key]
+                lines.append(f"| {key} | " + " | ".join(_percent(values.get(s)) for s in _measured_sets(measured)) + " |")
+        command = next((v.get("command") for v in measured.values() if v.get("command")), None)
+        if command:
+            lines += ["", f"Measured with `{command}`."]
+    lines += ["", "## How it was trained (oldest stage first)", "",
+              "| stage | started from | recipe | data (lines, weight) | settings | val CER after |",
+              "| ---: | --- | --- | --- | --- | --- |"]
+    for number, stage in enumerate(_stages(metadata), start=1):
+        training = stage.get("training") or {}
+        origin = (stage.get("fine_tuned_from") or {}).get("model", "random initialization")
+        cer = stage.get("val_cer_measured") or stage.get("val_cer") or stage.get("dev") or {}
+        cer_text = ", ".join(f"{k} {_percent(v)}" for k, v in cer.items() if isinstance(v, (int, float)))
+        recipe = str(training.get("recipe", "")).replace("|", "/").replace("\n", " ")
+        lines.append(f"| {number} | {origin} | {recipe or '–'} | {_sources(training) or '–'} | "
+                     f"{_settings(training) or '–'} | {cer_text or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _measured_sets(measured: dict) -> list[str]:
+    names: list[str] = []
+    for values in measured.values():
+        names += [k for k, v in values.items() if isinstance(v, (int, float)) and k not in names and k != "score"]
+    return names
