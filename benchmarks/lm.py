@@ -47,7 +47,7 @@ def val_posteriors(recognizer, shared: Path, name: str) -> tuple[list[np.ndarray
 def load_kinds(folder: Path) -> dict[str, object]:
     info = json.loads((folder / BUNDLE_FILE).read_text(encoding="utf-8"))
     files = info["files"]
-    words, chars = read_arpa(folder / files["words"]), read_arpa(folder / files["chars"])
+    words, chars = read_arpa(folder / files["hybrid_words"]), read_arpa(folder / files["hybrid_spelling"])
     return {"char": read_arpa(folder / files["char"]), "word": words, "hybrid": HybridModel(words, chars)}
 
 

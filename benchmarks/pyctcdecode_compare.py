@@ -4,7 +4,7 @@
     python benchmarks/pyctcdecode_compare.py --shared ../shared [--set hooker] [--lm en] [--beam 10]
 
 Both decoders get the default model's posteriors for the set's val lines, the bundle's word
-n-gram (words.arpa.gz, decompressed for KenLM), the same LM weight and per-word bonus (natural
+n-gram (hybrid-words.arpa.gz, decompressed for KenLM), the same LM weight and per-word bonus (natural
 logs in both) and the same beam width. Prints CER, WER and lines/s (decoding only, one thread).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from scriptio.api import load_model
 from scriptio.decode.ctc import ctc
 from scriptio.decode.kenlm_words import plain_arpa
 from scriptio.lm.arpa import read_arpa
-from scriptio.lm.bundle import BUNDLED, load_language_model
+from scriptio.lm.bundle import BUNDLED, FILES, load_language_model
 from scriptio.text.metrics import ErrorRate
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -58,19 +58,19 @@ def main(argv: list[str] | None = None) -> None:
     weight = args.weight if args.weight is not None else tuned.get("lm_weight", 0.5)
     bonus = args.bonus if args.bonus is not None else tuned.get("word_bonus", 1.0)
     folder = BUNDLED / args.lm if (BUNDLED / args.lm).is_dir() else Path(args.lm)
-    words = read_arpa(folder / "words.arpa.gz")
+    words = read_arpa(folder / FILES["hybrid_words"])
     words.source = None  # a model not tied to its file stays with our decoder (ctc() would route it)
     labels = [""] + list(recognizer.alphabet.chars)
     rows = [run("greedy", lambda f: ctc(f, recognizer.alphabet)[0].text, posteriors, texts),
             run(f"scriptio beam {args.beam}, word LM", lambda f: ctc(f, recognizer.alphabet, beam=args.beam, lm=words,
                 lm_weight=weight, word_bonus=bonus, nbest=1)[0].text, posteriors, texts)]
-    decoder = build_ctcdecoder(labels, kenlm_model_path=str(plain_arpa(folder / "words.arpa.gz")),
+    decoder = build_ctcdecoder(labels, kenlm_model_path=str(plain_arpa(folder / FILES["hybrid_words"])),
                                alpha=weight, beta=bonus)
     rows.append(run(f"pyctcdecode beam {args.beam}, same word LM (KenLM)",
                     lambda f: decoder.decode(f, beam_width=args.beam).strip(), posteriors, texts))
     print(f"machine: {platform.processor() or platform.machine()}, decoding on 1 thread")
     print(f"command: python benchmarks/pyctcdecode_compare.py {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print(f"set: {args.set} val ({len(texts)} lines), LM: {folder}/words.arpa.gz, weight {weight}, bonus {bonus}\n")
+    print(f"set: {args.set} val ({len(texts)} lines), LM: {folder}/{FILES["hybrid_words"]}, weight {weight}, bonus {bonus}\n")
     print("| decoder | CER | WER | lines/s |")
     print("|---|---:|---:|---:|")
     print("\n".join(rows))

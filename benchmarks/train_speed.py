@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from scriptio.data.augment_batch import BatchAugmentParams
-from scriptio.data.packed import read_pack
+from scriptio.data.linepack import read_pack
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig

@@ -44,9 +44,9 @@ def train(
     ema: float = typer.Option(0.999, help="decay of the moving average of the weights that is evaluated and saved "
                                           "(0: the weights themselves)"),
     threads: int = typer.Option(2), device: str = typer.Option("cpu"),
-    packed: bool = typer.Option(False, help="BLSTM skips batch padding, so a line reads the same in any batch "
-                                            "(as the default model)"),
-    end_margin: int = typer.Option(16, help="with --packed: blank pixels after every line"),
+    batch_independent: bool = typer.Option(False, help="the BLSTM skips batch padding, so a line reads the same "
+                                                       "alone or in any batch (as the default model)"),
+    end_margin: int = typer.Option(16, help="with --batch-independent: blank pixels after every line"),
     width_normalization: bool = typer.Option(False, help="stretch lines of dense writing to a common stroke "
                                                           "density (as the default model reads)"),
     init: Optional[str] = typer.Option(None, help="fine-tune this model ('default' or a .safetensors file): "
@@ -70,7 +70,8 @@ def train(
         fail("--freeze-norm keeps a trained model's batch-norm statistics: give that model with --init")
     set_threads(threads)
     plan = LineTraining(data=data, val=val, out=out, weights=weight or [1.0] * len(data), init=init,
-                        height=height, hidden=hidden, layers=layers, dropout=dropout, packed=packed,
+                        height=height, hidden=hidden, layers=layers, dropout=dropout,
+                        batch_independent=batch_independent,
                         end_margin=end_margin, width_normalization=width_normalization, optimizer=optimizer,
                         lr=lr or (FINE_TUNING_LR if init else NEW_MODEL_LR), weight_decay=weight_decay,
                         schedule=schedule, warmup=warmup, epochs=epochs, minutes=minutes, batch_size=batch_size,

@@ -1,4 +1,4 @@
-"""Line datasets for training: load + normalize once, then batch lines of similar width."""
+"""Line datasets for training: lines loaded and normalized once, kept in memory."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -67,27 +67,3 @@ class LineCache:
     @property
     def widths(self) -> np.ndarray:
         return np.array([image.shape[1] for image in self.images])
-
-
-def width_batches(widths: np.ndarray, indices: np.ndarray, batch_size: int, rng: np.random.Generator,
-                  max_pixels: int | None = None) -> list[np.ndarray]:
-    """Group `indices` into batches of similar width, batches in random order.
-
-    Sorting by width with a little noise keeps padding low but batches still vary per epoch.
-    `max_pixels` caps batch_size × max width so very long lines do not blow up memory.
-    """
-    if len(indices) == 0:
-        return []
-    noisy = widths[indices] * rng.uniform(0.9, 1.1, len(indices))
-    ordered = indices[np.argsort(noisy)]
-    batches: list[np.ndarray] = []
-    start = 0
-    while start < len(ordered):
-        end = min(start + batch_size, len(ordered))
-        if max_pixels:
-            while end - start > 1 and (end - start) * widths[ordered[start:end]].max() > max_pixels:
-                end -= 1
-        batches.append(ordered[start:end])
-        start = end
-    rng.shuffle(batches)
-    return batches

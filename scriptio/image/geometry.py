@@ -84,6 +84,17 @@ def line_ink_mask(gray: np.ndarray) -> np.ndarray | None:
     return mask
 
 
+def _inked_crop(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The line cropped to its ink, with its ink mask; None for an empty or blank line."""
+    gray = _as_gray(gray)
+    if gray.size == 0:
+        return None
+    mask = line_ink_mask(gray)
+    if mask is None:
+        return None
+    return _crop_to_ink(gray, mask)
+
+
 def _crop_to_ink(gray: np.ndarray, mask: np.ndarray, margin: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Cut gray and mask to the ink's bounding box: padded canvases (e.g. after deskew) would
     otherwise eat the estimation pixel budget and lower the ink's resolution."""
@@ -157,13 +168,10 @@ def line_skew_angle(gray: np.ndarray, baseline: np.ndarray | None = None) -> flo
     from_baseline = _baseline_skew(baseline)
     if from_baseline is not None:
         return from_baseline
-    gray = _as_gray(gray)
-    if gray.size == 0:
+    cropped = _inked_crop(gray)
+    if cropped is None:
         return 0.0
-    mask = line_ink_mask(gray)
-    if mask is None:
-        return 0.0
-    gray, mask = _crop_to_ink(gray, mask)
+    gray, mask = cropped
     small = _downscaled(gray)
     if small is not gray:
         mask = line_ink_mask(small)
@@ -345,13 +353,10 @@ def estimate_slant(gray: np.ndarray) -> float:
     degree steps on a 64-row copy by the sharpness (sum of squares) of the vertical
     projection. Blank images give 0.
     """
-    gray = _as_gray(gray)
-    if gray.size == 0:
+    cropped = _inked_crop(gray)
+    if cropped is None:
         return 0.0
-    mask = line_ink_mask(gray)
-    if mask is None:
-        return 0.0
-    gray, mask = _crop_to_ink(gray, mask)
+    gray, mask = cropped
     stroke = _stroke_width(mask)
     coarse_runs = _slant_runs(gray, stroke, _SLANT_COARSE_ROWS)
     fine_runs = _slant_runs(gray, stroke, _SLANT_FINE_ROWS)

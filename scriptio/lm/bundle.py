@@ -14,6 +14,10 @@ from scriptio.errors import FormatError, InputError
 
 BUNDLED = Path(__file__).parent / "models"
 BUNDLE_FILE = "lm.json"
+# A bundle's files: a character n-gram, and a hybrid model's word n-gram with the character
+# n-gram that spells the words it does not know.
+FILES = {"char": "char-ngram.arpa.gz", "hybrid_words": "hybrid-words.arpa.gz",
+         "hybrid_spelling": "hybrid-spelling.arpa.gz"}
 # weights for a bare ARPA file, for which nothing was tuned: moderate, typical of char n-grams
 UNTUNED = {"char": (0.5, 0.5), "word": (0.5, 1.0)}
 
@@ -65,9 +69,10 @@ def load_bundle(folder: Path) -> LanguageModelChoice:
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise FormatError(manifest, f"not a language-model bundle ({error})", "rebuild it") from None
     if kind == "hybrid":
-        model: object = HybridModel(read_arpa(folder / files["words"]), read_arpa(folder / files["chars"]))
-    elif kind in ("char", "word"):
-        model = read_arpa(folder / files[kind])
+        model: object = HybridModel(read_arpa(folder / files["hybrid_words"]),
+                                    read_arpa(folder / files["hybrid_spelling"]))
+    elif kind in ("char", "word"):  # a word-only model is the hybrid's word n-gram
+        model = read_arpa(folder / files["char" if kind == "char" else "hybrid_words"])
     else:
         raise FormatError(manifest, f"unknown model kind {kind!r}", "use char, word or hybrid")
     return LanguageModelChoice(model, float(info.get("lm_weight", 0.5)), float(info.get("word_bonus", 0.0)),

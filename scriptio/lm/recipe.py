@@ -7,8 +7,9 @@ the `wordfreq` package, each as a one-word line, so that spellings of common wor
 never use are still known. Validation lines are never used here; LM weights are tuned on them
 afterwards by `benchmarks/lm.py --tune`, which writes them into each bundle's lm.json.
 
-Each language gets a character n-gram (`char.arpa.gz`) and a hybrid word/character model
-(`words.arpa.gz` + `chars.arpa.gz`), pruned so that the bundle stays well under 20 MB.
+Each language gets a character n-gram (`char-ngram.arpa.gz`) and a hybrid word/character model
+(`hybrid-words.arpa.gz` + `hybrid-spelling.arpa.gz`, the character model that spells unknown
+words), pruned so that the bundle stays well under 20 MB.
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from pathlib import Path
 
 from scriptio.data.manifest import read_manifest
 from scriptio.lm import build_lm, write_arpa
-from scriptio.lm.bundle import BUNDLE_FILE
+from scriptio.lm.bundle import BUNDLE_FILE, FILES
 from scriptio.lm.hybrid import HybridModel
 
 LANGUAGES = {"en": ("hooker",), "fr": ("copiste", "peraire", "mss20")}
 CHAR_ORDER = 7
 WORD_ORDER = 3
+SPELLING_ORDER = 5
 # minimum counts for orders 2, 3, ... (char, word): the large English corpus is pruned hard
 # to stay well under 20 MB; the small French one keeps nearly everything
 PRUNE = {"en": ((1, 2, 2, 3, 4, 5), (2, 3)), "fr": ((1, 1, 2, 2, 3, 3), (1, 2))}
@@ -55,24 +57,25 @@ def build_bundle(shared: Path, language: str, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     char_prune, word_prune = PRUNE[language]
     chars = build_lm(texts, "char", CHAR_ORDER, prune=char_prune)
-    write_arpa(chars, out / "char.arpa.gz")
-    hybrid = HybridModel.build(texts, word_order=WORD_ORDER, char_order=5, prune=word_prune)
-    write_arpa(hybrid.words, out / "words.arpa.gz")
-    write_arpa(hybrid.chars, out / "chars.arpa.gz")
+    write_arpa(chars, out / FILES["char"])
+    hybrid = HybridModel.build(texts, word_order=WORD_ORDER, char_order=SPELLING_ORDER, prune=word_prune)
+    write_arpa(hybrid.words, out / FILES["hybrid_words"])
+    write_arpa(hybrid.chars, out / FILES["hybrid_spelling"])
     manifest = out / BUNDLE_FILE
     previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
     info = {
         "kind": previous.get("kind", "char"),
-        "files": {"char": "char.arpa.gz", "words": "words.arpa.gz", "chars": "chars.arpa.gz"},
+        "files": FILES,
         "lm_weight": previous.get("lm_weight", 0.5), "word_bonus": previous.get("word_bonus", 0.5),
         "beam": previous.get("beam", 10),
         "language": language,
         "trained_on": {"transcriptions": [f"{name}:train" for name in LANGUAGES[language]],
                        "extra": "../shared/data/text/en-*.txt" if language == "en"
                        else f"wordfreq top {FRENCH_WORDS} French words"},
-        "orders": {"char": CHAR_ORDER, "words": WORD_ORDER, "chars": 5},
-        "prune": {"char": list(char_prune), "words": list(word_prune)},
-        "ngrams": {"char": chars.counts(), "words": hybrid.words.counts(), "chars": hybrid.chars.counts()},
+        "orders": {"char": CHAR_ORDER, "hybrid_words": WORD_ORDER, "hybrid_spelling": SPELLING_ORDER},
+        "prune": {"char": list(char_prune), "hybrid_words": list(word_prune)},
+        "ngrams": {"char": chars.counts(), "hybrid_words": hybrid.words.counts(),
+                   "hybrid_spelling": hybrid.chars.counts()},
     }
     info.update({k: v for k, v in previous.items() if k.startswith("tuned")})
     manifest.write_text(json.dumps(info, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -29,8 +29,8 @@ class CRNNConfig:
     conv_dropout: float = 0.05
     num_classes: int = 2
     # Read each line as if alone: the BLSTM skips batch padding (packed sequences), and every
-    # line ends in the same blank margin, so a line's text no longer depends on its batch.
-    packed: bool = False
+    # line ends in the same blank margin, so a line's text does not depend on its batch.
+    batch_independent: bool = False
     end_margin: int = 0          # blank pixels appended to every line before the network
     # Residual 3x3 blocks added after each stage's first convolution (before its pooling): depth
     # where the maps are small and cheap. Empty: one convolution per stage.
@@ -50,6 +50,8 @@ class CRNNConfig:
         data["channels"] = tuple(data["channels"])
         data["pools"] = tuple(tuple(p) for p in data["pools"])
         data["stage_blocks"] = tuple(data.get("stage_blocks", ()))
+        if "packed" in data:  # the name model files written before 2026-11-29 use
+            data["batch_independent"] = data.pop("packed")
         return cls(**data)
 
 
@@ -114,7 +116,7 @@ class CRNN(nn.Module):
         saved with the standard parameter names."""
         self.eval()
         fold_all_batch_norms(self.cnn)
-        if self.config.packed and not hasattr(self, "rnn_halves"):
+        if self.config.batch_independent and not hasattr(self, "rnn_halves"):
             self.rnn_halves = split_bidirectional(self.rnn)
             del self.rnn  # the halves hold its weights
 
@@ -125,7 +127,7 @@ class CRNN(nn.Module):
         """images: (N, 1, H, W) ink=1 on 0; returns log-probs (T, N, C) and valid lengths (N,)."""
         # Packed: zeros past the margin too, so the last frames' convolutions see blank paper
         # whether the line is read alone or beside wider ones.
-        slack = PACKED_RECEPTIVE_SLACK if self.config.packed else 0
+        slack = PACKED_RECEPTIVE_SLACK if self.config.batch_independent else 0
         if self.config.end_margin or slack:
             images = nn.functional.pad(images, (0, self.config.end_margin + slack))
             widths = widths + self.config.end_margin
@@ -136,12 +138,12 @@ class CRNN(nn.Module):
         lengths = self.output_lengths(widths).clamp(max=w)
         if hasattr(self, "rnn_halves"):
             hidden = run_halves(self.rnn_halves, sequence, lengths)
-        elif self.config.packed:
+        elif self.config.batch_independent:
             # The backward LSTM then starts at each line's own end, not at the batch's widest.
             packed = pack_padded_sequence(sequence, lengths.cpu(), enforce_sorted=False)
             hidden, _ = pad_packed_sequence(self.rnn(packed)[0], total_length=w)
         else:
-            # Unpacked (older models): padding looks like blank paper, which lines end with
+            # Not batch-independent: padding looks like blank paper, which lines end with
             # anyway, but how much of it a line gets depends on its batch.
             hidden, _ = self.rnn(sequence)
         hidden = self.rnn_dropout(hidden)

@@ -37,7 +37,7 @@ class LineTraining:
     hidden: int = 192
     layers: int = 3
     dropout: float = 0.2
-    packed: bool = False
+    batch_independent: bool = False
     end_margin: int = 16
     width_normalization: bool = False
     optimizer: str = "adam"
@@ -73,16 +73,16 @@ def new_recognizer(texts: list[str], config: CRNNConfig, steps=DEFAULT_STEPS) ->
     return CtcRecognizer(CRNN(config), alphabet, steps)
 
 
-def fine_tuning_start(init: str, texts: list[str], packed: bool, end_margin: int,
+def fine_tuning_start(init: str, texts: list[str], batch_independent: bool, end_margin: int,
                       width_normalization: bool, log=print) -> CtcRecognizer:
-    """The model to fine-tune: its own shape and preprocessing, switched to packed reading or
-    given the width step when asked, with output classes for the data's new characters."""
+    """The model to fine-tune: its own shape and preprocessing, switched to batch-independent
+    reading or given the width step when asked, with output classes for the data's new characters."""
     from scriptio.models.recognizer import load_recognizer
 
     recognizer = load_recognizer(init)
     recognizer.metadata = fine_tuned_provenance(init, recognizer.metadata)
-    if packed:
-        recognizer.network.config.packed, recognizer.network.config.end_margin = True, end_margin
+    if batch_independent:
+        recognizer.network.config.batch_independent, recognizer.network.config.end_margin = True, end_margin
     if width_normalization and "width" not in recognizer.steps:
         recognizer.steps = (*recognizer.steps, "width")
     added = extend_alphabet(recognizer, texts)
@@ -97,10 +97,12 @@ def run_line_training(plan: LineTraining, log=print) -> EngineState:
     if not any(texts):
         raise DataError("the training data has no transcriptions (.gt.txt files or manifest text)")
     if plan.init is not None:
-        recognizer = fine_tuning_start(plan.init, texts, plan.packed, plan.end_margin, plan.width_normalization, log)
+        recognizer = fine_tuning_start(plan.init, texts, plan.batch_independent, plan.end_margin,
+                                       plan.width_normalization, log)
     else:
         config = CRNNConfig(height=plan.height, hidden=plan.hidden, layers=plan.layers, dropout=plan.dropout,
-                            packed=plan.packed, end_margin=plan.end_margin if plan.packed else 0)
+                            batch_independent=plan.batch_independent,
+                            end_margin=plan.end_margin if plan.batch_independent else 0)
         recognizer = new_recognizer(texts, config, (*DEFAULT_STEPS, "width") if plan.width_normalization
                                     else DEFAULT_STEPS)
     sources = []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scriptio.data.manifest import read_manifest
-from scriptio.data.packed import write_pack
+from scriptio.data.linepack import write_pack
 from scriptio.data.shared_sets import set_manifests
 from scriptio.data.splits import split_dev
 from scriptio.errors import DataError

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from scriptio.data.augment_batch import BatchAugmentParams
-from scriptio.data.packed import read_pack_adding
+from scriptio.data.linepack import read_pack_adding
 from scriptio.data.shared_sets import FRENCH_SETS
 from scriptio.errors import DataError
 from scriptio.image.normalize import extract_line
@@ -35,9 +35,10 @@ from scriptio.text.codec import Alphabet
 from scriptio.train.ctc_task import CtcLineTask, LineSet
 from scriptio.train.engine import Engine, EngineConfig, EngineState
 
-# 4x horizontal downsampling (about 3-4 frames per character at 48 px), a packed BLSTM that
+# 4x horizontal downsampling (about 3-4 frames per character at 48 px), a batch-independent BLSTM that
 # reads each line as if alone (see nets.crnn).
-DEFAULT_ARCH = {"pools": [[2, 2], [2, 2], [2, 1], [2, 1]], "packed": True, "end_margin": 16, "dropout": 0.25}
+DEFAULT_ARCH = {"pools": [[2, 2], [2, 2], [2, 1], [2, 1]], "batch_independent": True, "end_margin": 16,
+                "dropout": 0.25}
 
 
 def synth_share_weight(start: float, end: float, until: float, synth_lines: int, real_lines: int):

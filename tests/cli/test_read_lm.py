@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from scriptio.cli import app
 from scriptio.decode.decoder import CtcDecoder, build_decoder
 from scriptio.lm import build_lm, write_arpa
-from scriptio.lm.bundle import BUNDLE_FILE, bundled_names, load_language_model
+from scriptio.lm.bundle import BUNDLE_FILE, FILES, bundled_names, load_language_model
 from scriptio.lm.hybrid import HybridModel
 from scriptio.lm.ngram import NgramModel
 from tests.conftest import WORDS
@@ -21,12 +21,11 @@ TEXT = [" ".join(WORDS[i:i + 4]) for i in range(len(WORDS) - 4)] * 3
 @pytest.fixture
 def bundle(tmp_path):
     folder = tmp_path / "mini"
-    write_arpa(build_lm(TEXT, "char", 4), folder / "char.arpa.gz")
+    write_arpa(build_lm(TEXT, "char", 4), folder / FILES["char"])
     hybrid = HybridModel.build(TEXT, word_order=2, char_order=3, min_word_count=1)
-    write_arpa(hybrid.words, folder / "words.arpa.gz")
-    write_arpa(hybrid.chars, folder / "chars.arpa.gz")
-    info = {"kind": "hybrid", "lm_weight": 0.7, "word_bonus": 1.5, "beam": 6,
-            "files": {"char": "char.arpa.gz", "words": "words.arpa.gz", "chars": "chars.arpa.gz"}}
+    write_arpa(hybrid.words, folder / FILES["hybrid_words"])
+    write_arpa(hybrid.chars, folder / FILES["hybrid_spelling"])
+    info = {"kind": "hybrid", "lm_weight": 0.7, "word_bonus": 1.5, "beam": 6, "files": FILES}
     (folder / BUNDLE_FILE).write_text(json.dumps(info), encoding="utf-8")
     return folder
 
@@ -46,7 +45,7 @@ def test_command_line_values_override_the_tuned_ones(bundle):
 
 
 def test_bare_arpa_file_loads_as_its_unit(bundle):
-    choice = load_language_model(bundle / "char.arpa.gz")
+    choice = load_language_model(bundle / FILES["char"])
     assert isinstance(choice.lm, NgramModel) and choice.lm.unit == "char"
 
 
@@ -58,7 +57,7 @@ def test_bundled_models_load():
 
 def test_read_with_lm_and_missing_lm(tiny_model_path, line_folder, bundle, tmp_path):
     result = runner.invoke(app, ["read", "--level", "line", "--model", str(tiny_model_path),
-                                 "--lm", str(bundle / "char.arpa.gz"), "--beam", "3", str(line_folder)])
+                                 "--lm", str(bundle / FILES["char"]), "--beam", "3", str(line_folder)])
     assert result.exit_code == 0, result.output
     missing = runner.invoke(app, ["read", "--level", "line", "--model", str(tiny_model_path),
                                   "--lm", str(tmp_path / "nope.arpa"), str(line_folder)])

@@ -40,17 +40,17 @@ def test_train_records_packing_margin_and_width_step_in_the_model(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(app, ["train", str(tmp_path / "train"), "--out", str(out), "--epochs", "1",
                                  "--height", "32", "--hidden", "16", "--layers", "1", "--batch-size", "4",
-                                 "--packed", "--end-margin", "8", "--width-normalization"])
+                                 "--batch-independent", "--end-margin", "8", "--width-normalization"])
     assert result.exit_code == 0, result.output
     _, metadata = read_model_file(out / "best.safetensors")
-    assert (metadata["config"]["packed"], metadata["config"]["end_margin"]) == (True, 8)
+    assert (metadata["config"]["batch_independent"], metadata["config"]["end_margin"]) == (True, 8)
     assert metadata["preprocessing"]["steps"] == ["stroke_mask", "contrast", "trim", "resize", "width"]
 
 
 def test_train_refuses_a_negative_end_margin(tmp_path):
     write_synthetic_folder(tmp_path / "train", 2, seed=8)
     result = runner.invoke(app, ["train", str(tmp_path / "train"), "--out", str(tmp_path / "run"),
-                                 "--packed", "--end-margin", "-4"])
+                                 "--batch-independent", "--end-margin", "-4"])
     assert result.exit_code == 2
     assert result.output.startswith("error:") and "--end-margin -4" in result.output
     assert not (tmp_path / "run" / "best.safetensors").exists()

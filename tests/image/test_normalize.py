@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from scriptio.data.augment import augment_line
 from scriptio.image.enhance import stretch_contrast
 from scriptio.image.normalize import crop_to_polygon, extract_line, mask_polygon, trim_margins
 
@@ -72,15 +71,6 @@ def test_trim_keeps_blank_images_intact():
 def test_unknown_step_is_rejected():
     with pytest.raises(ValueError):
         extract_line(np.zeros((10, 10), np.uint8), steps=("mask", "sharpen"))
-
-
-def test_augmentation_keeps_height_and_is_seeded():
-    line = np.full((48, 300), 255, np.uint8)
-    line[15:35, 20:280:7] = 0
-    a = augment_line(line, np.random.default_rng(3))
-    b = augment_line(line, np.random.default_rng(3))
-    assert a.shape[0] == 48 and np.array_equal(a, b)
-    assert (a < 128).any()
 
 
 def test_mapping_sends_normalized_columns_back_to_page_columns():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from scriptio.data.dataset import LineCache
-from scriptio.data.packed import write_pack
+from scriptio.data.linepack import write_pack
 from scriptio.data.synth import SynthParams, default_font, render_line
 from scriptio.image.normalize import DEFAULT_STEPS, extract_line
 from scriptio.models.ctc import CtcRecognizer

@@ -9,7 +9,7 @@ import torch
 from typer.testing import CliRunner
 
 from scriptio.cli import app
-from scriptio.data.packed import read_pack
+from scriptio.data.linepack import read_pack
 from scriptio.errors import FormatError
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.image.width import normalize_width

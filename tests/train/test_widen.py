@@ -29,10 +29,10 @@ def trained_like(config: CRNNConfig) -> CRNN:
     return network.eval()
 
 
-@pytest.mark.parametrize("packed", [False, True])
-def test_widened_network_reads_exactly_as_before(packed):
+@pytest.mark.parametrize("batch_independent", [False, True])
+def test_widened_network_reads_exactly_as_before(batch_independent):
     config = CRNNConfig(height=32, channels=(8, 16), pools=((2, 2), (2, 2)), hidden=12, layers=3,
-                        num_classes=9, packed=packed, end_margin=4 if packed else 0)
+                        num_classes=9, batch_independent=batch_independent, end_margin=4 if batch_independent else 0)
     old = trained_like(config)
     new = widen_crnn(old, 20).eval()
     assert new.config.hidden == 20 and new.rnn.hidden_size == 20

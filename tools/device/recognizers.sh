@@ -19,7 +19,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD
 G=work/gpu
 SYN="--synth ${SYNTH:-100000} --synth-cache /tmp/synth${SYNTH:-100000}.npz"
-python3 -m scriptio.train.recognizer_recipe --pack $G/lines.tar --out /tmp/x $SYN --render-only \
+python3 -m scriptio.cli recipe recognizer --pack $G/lines.tar --out /tmp/x $SYN --render-only \
   --fonts $G/fonts --text $G/text/en-brown.txt --text $G/text/en-misc.txt --workers ${WORKERS:-15} $EXTRA 2>&1 | tee $OUT/synth.log || exit 1
 NOW=$(date +%s)
 # 545 s for everything: what synthesis left, less 40 s to load and 25 s to finish.
@@ -28,7 +28,7 @@ echo "training minutes: $MIN"
 S1='{"stage_blocks":[0,0,1,1],"hidden":256}'
 S2='{"stage_blocks":[0,0,1,1],"hidden":256,"layers":4}'
 C="--pack $G/lines.tar --device $DEV --precision $PREC --minutes $MIN --eval-minutes 1 --threads 2 $EXTRA"
-R=python3\ -m\ scriptio.train.recognizer_recipe
+R="python3 -m scriptio.cli recipe recognizer"
 $R $C --out /tmp/runs/A $SYN > /tmp/runs-A.log 2>&1 &
 $R $C --out /tmp/runs/B $SYN --arch "$S1" > /tmp/runs-B.log 2>&1 &
 $R $C --out /tmp/runs/C $SYN --arch "$S2" > /tmp/runs-C.log 2>&1 &

@@ -18,16 +18,16 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch, cv2, PIL; print('torch', torch.__version__, torch.cuda.is_available(), 'cv2', cv2.__version__, 'PIL', PIL.__version__)"
 echo "cores $(nproc)"
 SYN="--fonts $G/fonts --text $G/text/en-brown.txt --text $G/text/en-misc.txt"
-time python3 -m scriptio.train.recognizer_recipe --pack $G/lines.tar --out /tmp/x --synth 3000 \
+time python3 -m scriptio.cli recipe recognizer --pack $G/lines.tar --out /tmp/x --synth 3000 \
   --synth-cache /tmp/synth-smoke.npz --render-only $SYN --workers 15 || exit 1
 python3 benchmarks/train_speed.py --pack $G/lines.tar --device cuda --seconds 8 --arch '{}' \
   --arch '{"stage_blocks":[0,0,1,1],"hidden":256}' --arch '{"stage_blocks":[0,0,1,1],"hidden":256,"layers":4}' \
   2>&1 | tee $OUT/train_speed.md
 S1='{"stage_blocks":[0,0,1,1],"hidden":256}'
 COMMON="--pack $G/lines.tar --device cuda --minutes 0.3 --eval-minutes 0.15 --threads 2"
-python3 -m scriptio.train.recognizer_recipe $COMMON --out /tmp/runs/A --synth 3000 --synth-cache /tmp/synth-smoke.npz > $OUT/A.log 2>&1 &
-python3 -m scriptio.train.recognizer_recipe $COMMON --out /tmp/runs/B --synth 3000 --synth-cache /tmp/synth-smoke.npz --arch "$S1" > $OUT/B.log 2>&1 &
-python3 -m scriptio.train.recognizer_recipe $COMMON --out /tmp/runs/D --arch "$S1" > $OUT/D.log 2>&1 &
+python3 -m scriptio.cli recipe recognizer $COMMON --out /tmp/runs/A --synth 3000 --synth-cache /tmp/synth-smoke.npz > $OUT/A.log 2>&1 &
+python3 -m scriptio.cli recipe recognizer $COMMON --out /tmp/runs/B --synth 3000 --synth-cache /tmp/synth-smoke.npz --arch "$S1" > $OUT/B.log 2>&1 &
+python3 -m scriptio.cli recipe recognizer $COMMON --out /tmp/runs/D --arch "$S1" > $OUT/D.log 2>&1 &
 wait
 tail -n 4 $OUT/*.log
 ls -la /tmp/runs/*

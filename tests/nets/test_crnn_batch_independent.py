@@ -9,9 +9,9 @@ FOUR_X = ((2, 2), (2, 2), (2, 1), (2, 1))
 EIGHT_X = ((2, 2), (2, 2), (2, 2), (2, 1))
 
 
-def _network(packed: bool, end_margin: int, pools=FOUR_X) -> CRNN:
+def _network(batch_independent: bool, end_margin: int, pools=FOUR_X) -> CRNN:
     torch.manual_seed(0)
-    network = CRNN(CRNNConfig(num_classes=9, hidden=24, layers=2, packed=packed, end_margin=end_margin,
+    network = CRNN(CRNNConfig(num_classes=9, hidden=24, layers=2, batch_independent=batch_independent, end_margin=end_margin,
                               pools=pools))
     network.train()
     for _ in range(3):  # non-trivial batch-norm statistics, so blank paper gives non-zero features
@@ -35,19 +35,19 @@ def _alone_and_in_batch(network: CRNN) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.mark.parametrize("pools", [FOUR_X, EIGHT_X])
-def test_packed_network_reads_a_line_the_same_alone_or_in_a_batch(pools):
-    alone, together = _alone_and_in_batch(_network(packed=True, end_margin=16, pools=pools))
+def test_batch_independent_network_reads_a_line_the_same_alone_or_in_a_batch(pools):
+    alone, together = _alone_and_in_batch(_network(batch_independent=True, end_margin=16, pools=pools))
     assert torch.allclose(alone, together, atol=1e-5)
 
 
 def test_unpacked_network_depends_on_the_batch_padding():
-    alone, together = _alone_and_in_batch(_network(packed=False, end_margin=0))
+    alone, together = _alone_and_in_batch(_network(batch_independent=False, end_margin=0))
     assert not torch.allclose(alone, together, atol=1e-3)
 
 
-@pytest.mark.parametrize("packed", [False, True])
-def test_end_margin_adds_blank_frames_to_every_line(packed):
-    network = _network(packed=packed, end_margin=16)
+@pytest.mark.parametrize("batch_independent", [False, True])
+def test_end_margin_adds_blank_frames_to_every_line(batch_independent):
+    network = _network(batch_independent=batch_independent, end_margin=16)
     with torch.no_grad():
         logprobs, lengths = network(torch.zeros(2, 1, 48, 120), torch.tensor([120, 80]))
     assert lengths.tolist() == [(120 + 16) // 4, (80 + 16) // 4]
@@ -55,7 +55,7 @@ def test_end_margin_adds_blank_frames_to_every_line(packed):
 
 
 def test_inference_halves_give_the_packed_result():
-    network = _network(packed=True, end_margin=16)
+    network = _network(batch_independent=True, end_margin=16)
     torch.manual_seed(2)
     batch = (torch.rand(3, 1, 48, 200) > 0.7).float()
     widths = torch.tensor([200, 90, 130])

@@ -97,7 +97,7 @@ def _missing_steps(path: Path, packed: Sequence[str], wanted: Sequence[str] | No
     extra = wanted[len(packed):]
     if wanted[:len(packed)] != packed or not set(extra) <= set(NORMALIZED_LINE_STEPS):
         raise FormatError(path, f"lines were normalized with steps {packed}, the model wants {wanted}",
-                          "repack the lines for this model, or train from the crops (no --packed)")
+                          "repack the lines for this model (scriptio data pack), or train from the crops (scriptio train)")
     return extra
 
 

@@ -1,0 +1,35 @@
+"""Model cards are written from what the model file records, oldest training stage first."""
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from scriptio.cli import app
+from scriptio.models.card import model_card
+from scriptio.models.store import read_model_file, save_model
+
+
+def test_card_lists_the_stages_oldest_first_with_their_figures(tiny_model_path, tmp_path):
+    state, metadata = read_model_file(tiny_model_path)
+    metadata = {**metadata, "val_cer_measured": {"hooker": 0.198, "command": "python benchmarks/recognition.py"},
+                "training": {"recipe": "second: fine-tune", "sources": [{"name": "hooker", "lines": 10, "weight": 2.0}]},
+                "fine_tuned_from": {"model": "first.safetensors", "val_cer": {"hooker": 0.25},
+                                    "training": {"recipe": "first: from scratch",
+                                                 "config": {"device": "cuda", "lr": 0.001}}}}
+    path = tmp_path / "card.safetensors"
+    save_model(path, state, metadata)
+    card = model_card(path)
+    rows = [line for line in card.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
+    assert len(rows) == 2
+    assert "random initialization" in rows[0] and "first: from scratch" in rows[0] and "hooker 25.00%" in rows[0]
+    assert "device cuda, lr 0.001" in rows[0]
+    assert "first.safetensors" in rows[1] and "second: fine-tune" in rows[1] and "hooker (10, ×2.0)" in rows[1]
+    assert "| val_cer_measured | 19.80% |" in card and "python benchmarks/recognition.py" in card
+
+
+def test_card_command_writes_a_file_and_never_tracebacks(tiny_model_path, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["model", "card", str(tiny_model_path), "--out", str(tmp_path / "card.md")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "card.md").read_text(encoding="utf-8").startswith("# Model card: tiny.safetensors")
+    missing = runner.invoke(app, ["model", "card", str(tmp_path / "none.safetensors")])
+    assert missing.exit_code == 2 and "no such model file" in missing.output
