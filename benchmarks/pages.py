@@ -1,11 +1,13 @@
-"""End-to-end page reading on each set's validation pages: layout, text, speed.
+"""Whole pages, segmenters side by side: line detection, junk lines, page CER, speed.
 
-    python benchmarks/pages.py --shared ../shared [--model PATH] [--sets hooker,copiste,peraire,mss20]
+    python benchmarks/pages.py --shared ../shared [--segmenters classic,learned] [--model PATH]
+        [--sets hooker,copiste,peraire,mss20,poilus] [--sweep-confidence 0,0.3,0.5]
 
-For every page: segment it (scriptio.layout), match the found lines to the reference lines
-(polygon IoU ≥ 0.5, one-to-one), read the found lines in our reading order, and read the
-reference lines too. Page CER compares the page's text (lines joined by spaces, in reading
-order) with the reference text; comparing the two CERs separates segmentation and ordering
+For every val page (every page where a set has no val split) and every segmenter: segment it,
+match the found lines to the reference lines by baseline, read the found lines in reading order
+(flagging those read with too little confidence as not writing, as `scriptio read` does) and the
+reference lines. Page CER compares the page's text (lines joined by spaces) with the reference
+text; its ratio to the CER of reading the reference lines separates segmentation and ordering
 errors from recognition errors. Prints a Markdown table.
 """
 from __future__ import annotations
@@ -19,14 +21,14 @@ from pathlib import Path
 
 import torch
 
-from scriptio.api import load_model, read_page
+from scriptio.api import load_model, load_segmenter, read_page
+from scriptio.api.pages import MIN_READ_CONFIDENCE, flag_non_text
 from scriptio.image.io import load_gray
-from scriptio.layout.evaluate import below_first_reference, match_baselines, match_lines
-from scriptio.layout.segment import segment_page
+from scriptio.layout.evaluate import below_first_reference, match_baselines
 from scriptio.text.metrics import ErrorRate
 from scriptio.types import Page, Region, TextLine
 
-SETS = ("hooker", "copiste", "peraire", "mss20")
+SETS = ("hooker", "copiste", "peraire", "mss20", "poilus")
 # copiste pages carry a printed consent header and a handwritten file ID that the reference
 # does not transcribe: found lines lying wholly above the first reference line are not scored
 IGNORE_ABOVE_FIRST = {"copiste"}
@@ -35,11 +37,11 @@ IGNORE_ABOVE_FIRST = {"copiste"}
 def pages_of(data: Path, name: str) -> tuple[list[dict], str]:
     rows = [json.loads(line) for line in (data / name / "pages.jsonl").read_text().splitlines() if line.strip()]
     val = [row for row in rows if row["split"] == "val"]
-    return (val, "val") if val else (rows, "all (no val split; its lines were trained on)")
+    return (val, "val") if val else (rows, "all (no val split)")
 
 
 def page_text(lines: list[TextLine]) -> str:
-    return " ".join(" ".join(line.text.split()) for line in lines if line.text.strip())
+    return " ".join(" ".join(line.text.split()) for line in lines if line.is_text and line.text.strip())
 
 
 def reference_page(row: dict) -> Page:
@@ -56,66 +58,97 @@ def scored_lines(page: Page, row: dict, name: str) -> list[TextLine]:
     return page.lines
 
 
+class Tally:
+    def __init__(self, thresholds: list[float]) -> None:
+        self.found = self.reference = self.matched = self.pages = 0
+        self.seconds = self.cpu = 0.0
+        self.text = {t: ErrorRate() for t in thresholds}
+        self.unmatched = {t: 0 for t in thresholds}
+
+    def row(self, name: str, split: str, segmenter: str, reference: ErrorRate, threshold: float) -> str:
+        f1 = 2 * self.matched / (self.found + self.reference) if self.found + self.reference else 0.0
+        precision = self.matched / self.found if self.found else 0.0
+        recall = self.matched / self.reference if self.reference else 0.0
+        cer = self.text[threshold].cer
+        ratio = cer / reference.cer if reference.cer else float("nan")
+        pages = max(self.pages, 1)
+        return (f"| {name} | {split} | {segmenter} | {self.pages} | {self.reference} | {self.found} | {precision:.3f} | "
+                f"{recall:.3f} | {f1:.3f} | {self.unmatched[threshold] / pages:.1f} | {100 * cer:.2f}% | "
+                f"{100 * reference.cer:.2f}% | {ratio:.2f} | {self.seconds / pages:.2f} | {self.cpu / pages:.2f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
-    parser.add_argument("--model", default=None)
+    parser.add_argument("--model", default=None, help="recognizer (default: the bundled one)")
+    parser.add_argument("--segmenters", default="classic,learned",
+                        help="comma-separated: classic, learned, or layout model files")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--limit", type=int, default=0, help="pages per set (0 = all)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sweep-confidence", default="",
+                        help="also report page CER and unmatched lines at these reading-confidence thresholds")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     recognizer = load_model(args.model)
+    segmenters = {name: load_segmenter(name) for name in args.segmenters.split(",")}
+    thresholds = sorted({MIN_READ_CONFIDENCE, *(float(t) for t in args.sweep_confidence.split(",") if t)})
     data = args.shared / "data" / "htr"
-    rows_out = []
+    rows_out, sweep_out = [], []
     for name in args.sets.split(","):
         rows, split = pages_of(data, name)
         rows = rows[: args.limit] if args.limit else rows
-        found = ref_count = matched = matched_baselines = 0
-        seg_wall = seg_cpu = read_wall = 0.0
-        end_to_end, from_reference = ErrorRate(), ErrorRate()
+        tallies = {segmenter: Tally(thresholds) for segmenter in segmenters}
+        from_reference = ErrorRate()
         for row in rows:
             gray = load_gray(data / name / row["image"])
-            wall, cpu = time.perf_counter(), time.process_time()
-            page = segment_page(gray)
-            seg_wall += time.perf_counter() - wall
-            seg_cpu += time.process_time() - cpu
-            lines = scored_lines(page, row, name)
-            match = match_lines(lines, [line["polygon"] for line in row["lines"]])
-            by_baseline = match_baselines(lines, [line.get("baseline") for line in row["lines"]],
-                                          [line["polygon"] for line in row["lines"]])
-            found, ref_count, matched = found + match.n_pred, ref_count + match.n_ref, matched + match.matched
-            matched_baselines += by_baseline.matched
-            started = time.perf_counter()
-            read_page(Page(None, page.width, page.height, [Region("r", [], lines)]), gray, recognizer)
-            reference = read_page(reference_page(row), gray, recognizer)
-            read_wall += time.perf_counter() - started
             truth = " ".join(" ".join(line["text"].split()) for line in row["lines"])
-            end_to_end.add(truth, page_text(lines))
-            from_reference.add(truth, page_text(reference.lines))
-        precision = matched / found if found else 0.0
-        recall = matched / ref_count if ref_count else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        f1_baseline = 2 * matched_baselines / (found + ref_count) if found + ref_count else 0.0
-        ratio = end_to_end.cer / from_reference.cer if from_reference.cer else float("nan")
-        count = max(len(rows), 1)
-        rows_out.append(f"| {name} | {split} | {len(rows)} | {ref_count} | {found} | {precision:.3f} | {recall:.3f} "
-                        f"| {f1:.3f} | {f1_baseline:.3f} | {100 * end_to_end.cer:.2f}% | {100 * from_reference.cer:.2f}% | {ratio:.2f} "
-                        f"| {seg_wall / count:.2f} | {seg_cpu / count:.2f} | {read_wall / count:.2f} |")
+            from_reference.add(truth, page_text(read_page(reference_page(row), gray, recognizer).lines))
+            for segmenter, segment in segmenters.items():
+                tally = tallies[segmenter]
+                wall, cpu = time.perf_counter(), time.process_time()
+                page = segment(gray, None)
+                tally.seconds += time.perf_counter() - wall
+                tally.cpu += time.process_time() - cpu
+                tally.pages += 1
+                read_page(page, gray, recognizer)
+                segmenter_says = [line.is_text for line in page.lines]
+                for threshold in thresholds:
+                    for line, flag in zip(page.lines, segmenter_says):
+                        line.is_text = flag
+                    flag_non_text(page, threshold)
+                    lines = [line for line in scored_lines(page, row, name) if line.is_text]
+                    match = match_baselines(lines, [line.get("baseline") for line in row["lines"]],
+                                            [line["polygon"] for line in row["lines"]])
+                    tally.unmatched[threshold] += match.n_pred - match.matched
+                    tally.text[threshold].add(truth, page_text(lines))
+                    if threshold == MIN_READ_CONFIDENCE:
+                        tally.found += match.n_pred
+                        tally.reference += match.n_ref
+                        tally.matched += match.matched
+        for segmenter, tally in tallies.items():
+            rows_out.append(tally.row(name, split, segmenter, from_reference, MIN_READ_CONFIDENCE))
+            for threshold in thresholds:
+                sweep_out.append(f"| {name} | {segmenter} | {threshold:.2f} | {tally.unmatched[threshold] / max(tally.pages, 1):.1f} "
+                                 f"| {100 * tally.text[threshold].cer:.2f}% |")
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}")
     print(f"command: python benchmarks/pages.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
-    print("| set | split | pages | ref lines | found | precision | recall | F1 (IoU≥0.5) | F1 (baseline) | page CER (found lines) "
-          "| page CER (reference lines) | ratio | segment s/page (wall) | segment s/page (CPU) "
-          "| read s/page (both) |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| set | split | segmenter | pages | ref lines | found | precision | recall | F1 (baseline) "
+          "| unmatched/page | page CER | reference-line CER | ratio | segment s/page (wall) | segment s/page (CPU) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows_out))
-    print("\nPrecision and recall: lines match at polygon IoU ≥ 0.5, one to one. F1 (baseline): one to one "
-          "at x-range IoU ≥ 0.5 and median vertical baseline distance < 1/3 of the reference line's "
-          "polygon height (the baseline rule of cBAD-style evaluations). Page text = lines joined by single spaces in "
-          "reading order. Copiste: found lines lying entirely above the top of the first reference line "
-          "(printed consent header, handwritten file ID, not transcribed in the reference) are left out "
-          "of every score. Greedy decoding, no language model.")
+    print(f"\nLines read with confidence below {MIN_READ_CONFIDENCE} (and empty ones) are flagged as not writing "
+          "and left out of the text, as `scriptio read` does. Lines match one to one at x-range IoU ≥ 0.5 and "
+          "median vertical baseline distance < 1/3 of the reference line's polygon height (the baseline rule "
+          "of cBAD-style evaluations); unmatched = found writing lines matching no reference line. Page text = "
+          "lines joined by single spaces in reading order. Copiste: found lines lying entirely above the top of "
+          "the first reference line (printed consent header, file ID, not transcribed) are not scored. Greedy "
+          "decoding, no language model.")
+    if len(thresholds) > 1:
+        print("\n| set | segmenter | min read confidence | unmatched/page | page CER |")
+        print("|---|---|---:|---:|---:|")
+        print("\n".join(sweep_out))
 
 
 if __name__ == "__main__":

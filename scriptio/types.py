@@ -66,6 +66,10 @@ class TextLine:
     text: str = ""
     confidence: float | None = None
     result: LineResult | None = None
+    # A segmenter's verdict: False for a found line it believes is not writing (a string, a
+    # flourish, a ruling). Such lines stay in JSON output with their scores, out of the others.
+    is_text: bool = True
+    scores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

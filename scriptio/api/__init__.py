@@ -16,16 +16,19 @@ import numpy as np
 
 from scriptio.api.inputs import LEVELS, Job, expand_inputs, output_stem
 from scriptio.api.lines import LineOutcome, LineSource, has_ink, map_to_input, read_lines, record_sources
-from scriptio.api.pages import Segmenter, as_one_block, drop_empty_lines, job_pages, page_from_xml, read_page
+from scriptio.api.pages import Segmenter, as_one_block, flag_non_text, job_pages, page_from_xml, read_page
 from scriptio.decode.decoder import build_decoder
 from scriptio.errors import InputError, ScriptioError
 from scriptio.types import Page, Region, TextLine
 
 __all__ = ["LEVELS", "Job", "LineOutcome", "LineSource", "PageOutcome", "Segmenter", "as_one_block",
-           "build_decoder", "drop_empty_lines", "expand_inputs", "has_ink", "load_model", "load_segmenter",
+           "build_decoder", "flag_non_text", "expand_inputs", "has_ink", "load_model", "load_segmenter",
            "map_to_input", "output_stem", "read", "read_jobs", "read_lines", "read_page", "record_sources"]
 
-SEGMENTERS = ("classic",)
+SEGMENTERS = ("classic", "learned")
+# The learned segmenter becomes the default only where it beats the classical one on the val
+# pages of every set (benchmarks/pages.py).
+DEFAULT_SEGMENTER = "classic"
 
 
 def load_model(name_or_path: str | Path | None = None, threads: int | None = None):
@@ -37,13 +40,23 @@ def load_model(name_or_path: str | Path | None = None, threads: int | None = Non
     return recognizer
 
 
-def load_segmenter(name: str = "classic") -> Segmenter:
-    """A page segmenter: `segment(gray, image_path) -> Page`."""
+def load_segmenter(name: str = "default") -> Segmenter:
+    """A page segmenter, `segment(gray, image_path) -> Page`: 'classic', 'learned' (the bundled
+    layout model), the path of a layout model file, or 'default'."""
+    name = DEFAULT_SEGMENTER if name == "default" else name
     if name == "classic":
         from scriptio.layout.segment import segment_page
 
         return segment_page
-    raise ScriptioError(f"unknown segmenter {name!r} (choose one of: {', '.join(SEGMENTERS)})")
+    if name == "learned" or name.endswith(".safetensors"):
+        from scriptio.layout.learned import LearnedSegmenter
+        from scriptio.models.layout_model import load_layout_model
+
+        model = load_layout_model("default" if name == "learned" else name)
+        model.prepare_for_reading()
+        return LearnedSegmenter(model)
+    raise ScriptioError(f"unknown segmenter {name!r} (choose one of: {', '.join(SEGMENTERS)}, "
+                        "or give a layout model file)")
 
 
 @dataclass
@@ -71,7 +84,7 @@ def read_jobs(jobs: Iterable[Job], level: str = "page", recognizer=None, segment
                 if recognizer is not None:
                     read_page(page, gray, recognizer, decoder)
                     if job.xml_format is None:
-                        drop_empty_lines(page)
+                        flag_non_text(page)
                 yield PageOutcome(job, name, page, gray)
         except ScriptioError as error:
             message = str(error)
@@ -138,7 +151,7 @@ def _read_image(gray: np.ndarray, image_path: Path | None, level: str, recognize
     page = (segmenter or load_segmenter())(gray, image_path)
     if level == "block":
         as_one_block(page)
-    return drop_empty_lines(read_page(page, gray, recognizer, decoder))
+    return flag_non_text(read_page(page, gray, recognizer, decoder))
 
 
 def _read_line_job(job: Job, recognizer, decoder) -> Page:

@@ -67,11 +67,20 @@ def read_page(page: Page, gray: np.ndarray, recognizer, decoder=None, chunk: int
     return page
 
 
-def drop_empty_lines(page: Page) -> Page:
-    """Remove found lines that read as nothing (noise, rules), and regions left empty."""
-    for region in page.regions:
-        region.lines = [line for line in region.lines if line.text.strip()]
-    page.regions = [region for region in page.regions if region.lines]
+# A found line read with a mean character confidence below this is taken for something that is
+# not writing (a string, a flourish, a stamp read as "<><>"). Chosen on the val pages of
+# ../shared with benchmarks/pages.py --sweep-confidence.
+MIN_READ_CONFIDENCE = 0.0
+
+
+def flag_non_text(page: Page, min_confidence: float = MIN_READ_CONFIDENCE) -> Page:
+    """Flag found lines that read as nothing, or as text the recognizer hardly believes, as not
+    writing (they stay in the page, with their scores, for JSON output)."""
+    for line in page.lines:
+        if line.confidence is not None:
+            line.scores["read"] = round(float(line.confidence), 3)
+        if not line.text.strip() or (line.confidence is not None and line.confidence < min_confidence):
+            line.is_text = False
     return page
 
 

@@ -20,7 +20,8 @@ def read(
     level: Level = typer.Option(Level.page, help="'page': find regions and lines; 'block': the image is one text "
                                                  "block; 'line': each image is one line"),
     model: Optional[str] = typer.Option(None, help="model file or bundled model name (default: the bundled model)"),
-    segmenter: str = typer.Option("classic", help="page segmenter (page and block levels)"),
+    segmenter: str = typer.Option("default", help="page segmenter: classic, learned or a layout model file "
+                                                   "(page and block levels)"),
     output_format: Optional[OutputFormat] = typer.Option(
         None, "--format", help="output format (default txt; PAGE/ALTO inputs: their own format)"),
     output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),

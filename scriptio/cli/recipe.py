@@ -60,3 +60,30 @@ def recognizer(
                               workers=workers, precision=precision, seed=seed, limit=limit, max_steps=max_steps)
     with user_errors():
         run_recipe(recipe, log=lambda message: typer.echo(message))
+
+
+@recipe_app.command("layout")
+def layout(
+    shared: Path = typer.Option(Path("../shared"), help="the folder holding data/htr (every set with pages.jsonl)"),
+    out: Path = typer.Option(Path("runs/layout"), help="run folder: best.safetensors, evaluations/, checkpoint.pt"),
+    minutes: float = typer.Option(120.0, help="training time; the learning rate anneals to its end"),
+    device: str = typer.Option("cpu", help="cpu or cuda"),
+    lr: float = typer.Option(2e-3),
+    batch_size: int = typer.Option(8, help="page crops per batch"),
+    crop: int = typer.Option(512, help="crop side at the working resolution (pages scaled to 1024 px)"),
+    eval_minutes: float = typer.Option(15.0, help="minutes of training between dev evaluations"),
+    resume: bool = typer.Option(False, help="continue OUT/checkpoint.pt"),
+    init: Optional[Path] = typer.Option(None, help="start from this layout model"),
+    seed: int = typer.Option(0), threads: Optional[int] = typer.Option(None, help="CPU threads"),
+    max_steps: Optional[int] = typer.Option(None, help="stop after this many steps (smoke tests)"),
+) -> None:
+    """Train the layout model on every set's training pages, choosing it on dev pages carved out of them."""
+    from scriptio.train.layout_training import LayoutTraining, run_layout_training, shared_pages
+
+    if threads:
+        set_threads(threads)
+    with user_errors():
+        train, dev = shared_pages(shared, log=typer.echo)
+        run_layout_training(LayoutTraining(train, dev, out, minutes=minutes, max_steps=max_steps, lr=lr,
+                                           batch_size=batch_size, crop=crop, device=device, seed=seed, resume=resume,
+                                           init=init, eval_minutes=eval_minutes), log=typer.echo)

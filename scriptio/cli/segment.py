@@ -15,7 +15,7 @@ def segment(
     output_format: LayoutFormat = typer.Option("page", "--format", help="layout format"),
     output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),
     debug_dir: Optional[Path] = typer.Option(None, help="write each page with its found layout drawn, as PNG"),
-    segmenter: str = typer.Option("classic", help="page segmenter"),
+    segmenter: str = typer.Option("default", help="page segmenter: classic, learned or a layout model file"),
 ) -> None:
     """Find regions, text lines (polygon + baseline) and reading order, without reading."""
     from scriptio import api

@@ -18,7 +18,8 @@ def train(
     val: list[str] = typer.Option([], help="datasets to choose the best model on (repeatable); stored as the "
                                            "model's dev CER"),
     out: Path = typer.Option(Path("runs/model"), help="folder for checkpoints and best.safetensors"),
-    task: str = typer.Option("recognition", help="training task (recognition)"),
+    task: str = typer.Option("recognition", help="recognition (DATA: lines) or layout (DATA: pages.jsonl, "
+                                                 "PAGE/ALTO files or folders of them)"),
     arch: str = typer.Option("crnn", help="architecture (crnn)"),
     height: int = typer.Option(48, help="line height in pixels"),
     hidden: int = typer.Option(192, help="LSTM units per direction"),
@@ -55,11 +56,13 @@ def train(
     freeze_norm: bool = typer.Option(False, help="with --init: keep its batch-norm statistics (steadier "
                                                  "fine-tunes at small learning rates)"),
 ) -> None:
-    """Train a line recognizer, or fine-tune one (--init)."""
+    """Train a line recognizer (or fine-tune one, --init), or a layout model (--task layout)."""
     from scriptio.train.lines import LineTraining, run_line_training
 
+    if task == "layout":
+        return train_layout(data, val, out, minutes, epochs, lr, batch_size, device, seed, resume, init, threads)
     if task != "recognition":
-        fail(f"--task {task}: only 'recognition' can be trained from the command line yet")
+        fail(f"--task {task}: choose recognition or layout")
     if arch != "crnn":
         fail(f"--arch {arch}: only 'crnn' can be trained yet")
     if weight and len(weight) != len(data):
@@ -84,3 +87,20 @@ def train(
     else:
         typer.echo(f"best model: {out / 'best.safetensors'} (step {state.best_step}, mean dev CER "
                    f"{state.best_score:.2%})")
+
+
+def train_layout(data: list[str], val: list[str], out: Path, minutes: float | None, epochs: int, lr: float | None,
+                 batch_size: int, device: str, seed: int, resume: bool, init: str | None, threads: int) -> None:
+    """A layout model from annotated pages; with --val, the model is chosen by line F1 on them."""
+    from scriptio.train.layout_training import LayoutTraining, read_page_specs, run_layout_training
+
+    set_threads(threads)
+    with user_errors():
+        pages, dev = read_page_specs(data), read_page_specs(val)
+        if not pages:
+            fail("no annotated pages with baselines in DATA: give pages.jsonl, PAGE or ALTO files")
+        steps = None if minutes else epochs * max(1, len(pages) // max(1, batch_size))
+        run_layout_training(LayoutTraining(pages, dev, out, minutes=minutes, max_steps=steps, lr=lr or 2e-3,
+                                           batch_size=batch_size, device=device, seed=seed, resume=resume,
+                                           init=Path(init) if init else None), log=typer.echo)
+    typer.echo(f"layout model: {out / 'best.safetensors'}")

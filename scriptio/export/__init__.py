@@ -11,7 +11,7 @@ can be written into one folder, and so that writing PAGE or ALTO for an input `n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scriptio.errors import ScriptioError
 from scriptio.export.alto import write_alto
@@ -28,12 +28,13 @@ Writer = Callable[[Page], bytes]
 class Format:
     writer: Writer
     extension: str
-    layout: bool   # holds regions and line geometry without text (a segmentation result)
+    layout: bool             # holds regions and line geometry without text (a segmentation result)
+    keeps_non_text: bool = False   # also holds the found lines judged not to be writing, flagged
 
 
 FORMATS: dict[str, Format] = {
     "txt": Format(write_text, ".txt", layout=False),
-    "json": Format(write_json, ".json", layout=True),
+    "json": Format(write_json, ".json", layout=True, keeps_non_text=True),
     "page": Format(write_page_xml, ".page.xml", layout=True),
     "alto": Format(write_alto, ".alto.xml", layout=True),
     "hocr": Format(write_hocr, ".hocr", layout=False),
@@ -47,7 +48,15 @@ __all__ = ["FORMATS", "LAYOUT_FORMATS", "Format", "write_alto", "write_hocr", "w
 def write_page(page: Page, fmt: str) -> bytes:
     """The page in format `fmt` (a key of FORMATS)."""
     try:
-        writer = FORMATS[fmt].writer
+        chosen = FORMATS[fmt]
     except KeyError:
         raise ScriptioError(f"unknown output format {fmt!r} (choose one of: {', '.join(FORMATS)})") from None
-    return writer(page)
+    return chosen.writer(page if chosen.keeps_non_text else writing_only(page))
+
+
+def writing_only(page: Page) -> Page:
+    """The page without the lines judged not to be writing (and regions left without lines)."""
+    if all(line.is_text for line in page.lines):
+        return page
+    regions = [replace(region, lines=[line for line in region.lines if line.is_text]) for region in page.regions]
+    return replace(page, regions=[region for region in regions if region.lines])

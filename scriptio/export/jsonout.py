@@ -6,9 +6,12 @@ Layout::
      "regions": [{"id", "polygon": [[x, y], ...],
                   "lines": [{"id", "polygon", "baseline" (or null), "text", "confidence" (or null),
                              "words": [{"text", "confidence", "x0", "x1"}],
-                             "chars": [{"char", "confidence", "x0", "x1"}]}]}]}
+                             "chars": [{"char", "confidence", "x0", "x1"}],
+                             "is_text", "scores": {name: value}}]}]}
 
-`image` is the page image's base name. Polygons and baselines are in page pixels; word and
+`image` is the page image's base name. `is_text` is false for a found line that the segmenter
+or the recognizer judged not to be writing (kept here, with its scores, and left out of every
+other format). Polygons and baselines are in page pixels; word and
 char x0/x1 are the recognizer's positions in normalized-line pixels, as in LineResult
 (unlike PAGE, ALTO and hOCR, which map words onto the page approximately). Non-finite
 numbers become null so that the output is strict JSON.
@@ -51,6 +54,8 @@ def _line(line: TextLine) -> dict[str, Any]:
                   for w in (result.words if result else [])],
         "chars": [{"char": c.char, "confidence": _number(c.confidence), "x0": _number(c.x0), "x1": _number(c.x1)}
                   for c in (result.chars if result else [])],
+        "is_text": line.is_text,
+        "scores": {name: _number(value) for name, value in line.scores.items()},
     }
 
 
