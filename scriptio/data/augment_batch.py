@@ -31,7 +31,7 @@ class BatchAugmentParams:
     perspective: float = 0.15      # max relative change of height from one end of the line to the other
     wave: float = 0.06             # max baseline wave amplitude, fraction of height
     elastic: float = 0.5           # probability of a smooth elastic field
-    elastic_px: float = 1.6        # its standard deviation in pixels
+    elastic_px: float = 1.2        # its standard deviation in pixels
     stroke: float = 0.35           # probability of thicker or thinner strokes
     blur: float = 0.25
     fade: float = 0.35             # probability of faded ink and grey paper
@@ -132,7 +132,7 @@ def _stroke_width(images: torch.Tensor, chosen: torch.Tensor, generator: torch.G
     dilated = F.max_pool2d(images, 3, stride=1, padding=1)
     eroded = -F.max_pool2d(-images, 3, stride=1, padding=1)
     thicker = _chance(n, 0.5, generator).view(n, 1, 1, 1)
-    amount = _uniform(n, 0.3, 1.0, generator, images.device).view(n, 1, 1, 1)
+    amount = _uniform(n, 0.2, 0.8, generator, images.device).view(n, 1, 1, 1)
     target = torch.where(thicker, dilated, eroded)
     mixed = images + amount * (target - images)
     return torch.where(chosen.view(n, 1, 1, 1), mixed, images)
