@@ -20,7 +20,11 @@ def train(
     out: Path = typer.Option(Path("runs/model"), help="folder for checkpoints and best.safetensors"),
     task: str = typer.Option("recognition", help="recognition (DATA: lines) or layout (DATA: pages.jsonl, "
                                                  "PAGE/ALTO files or folders of them)"),
-    arch: str = typer.Option("crnn", help="architecture (crnn)"),
+    arch: str = typer.Option("crnn", help="crnn, or a classic recognizer: hmm (GMM-HMM)"),
+    features: str = typer.Option("handcrafted", help="classic recognizers: handcrafted or pixels frames"),
+    states: Optional[int] = typer.Option(None, help="hmm: states per character (default: from the data)"),
+    mixtures: int = typer.Option(16, help="hmm: Gaussian components per state at the end of training"),
+    passes: int = typer.Option(4, help="hmm: Baum-Welch passes per mixture stage"),
     height: int = typer.Option(48, help="line height in pixels"),
     hidden: int = typer.Option(192, help="LSTM units per direction"),
     layers: int = typer.Option(3, help="BLSTM layers"),
@@ -63,8 +67,10 @@ def train(
         return train_layout(data, val, out, minutes, epochs, lr, batch_size, device, seed, resume, init, threads)
     if task != "recognition":
         fail(f"--task {task}: choose recognition or layout")
+    if arch == "hmm":
+        return train_hmm(data, val, out, features, states, mixtures, passes, resume, threads)
     if arch != "crnn":
-        fail(f"--arch {arch}: only 'crnn' can be trained yet")
+        fail(f"--arch {arch}: choose crnn or hmm")
     if weight and len(weight) != len(data):
         fail(f"give one --weight per DATA ({len(data)}), or none")
     if end_margin < 0:
@@ -104,3 +110,18 @@ def train_layout(data: list[str], val: list[str], out: Path, minutes: float | No
                                            batch_size=batch_size, device=device, seed=seed, resume=resume,
                                            init=Path(init) if init else None), log=typer.echo)
     typer.echo(f"layout model: {out / 'best.safetensors'}")
+
+
+def train_hmm(data: list[str], val: list[str], out: Path, features: str, states: int | None, mixtures: int,
+              passes: int, resume: bool, threads: int) -> None:
+    """A GMM-HMM, trained by Baum-Welch with mixtures doubled stage by stage."""
+    from scriptio.train.hmm_training import HmmTraining, run_hmm_training
+
+    if features not in ("handcrafted", "pixels"):
+        fail(f"--features {features}: choose handcrafted or pixels")
+    set_threads(threads)
+    with user_errors():
+        history = run_hmm_training(HmmTraining(data=data, out=out, val=val, features=features, states=states,
+                                               mixtures=mixtures, iterations=max(1, passes), resume=resume),
+                                   log=typer.echo)
+    typer.echo(f"model: {out / 'best.safetensors'} ({len(history)} stages)")

@@ -27,6 +27,7 @@ class LearnedParams:
     region_threshold: float = 0.5
     min_area_share: float = 0.08    # blobs smaller than this share of the median blob are dropped
     min_area: int = 6               # map pixels: smaller blobs are noise
+    max_lines: int = 400            # the largest blobs kept on one page
     # A found line whose mean core probability is below this, or that is more than
     # max_thickness times as thick as the median line, is flagged as not writing.
     min_text_score: float = 0.6
@@ -97,7 +98,8 @@ def find_lines(maps: np.ndarray, params: LearnedParams = LearnedParams()) -> lis
     if not len(areas):
         return []
     keep_area = max(params.min_area, params.min_area_share * float(np.median(areas)))
-    kept = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= keep_area]
+    kept = [i for i in np.argsort(-stats[:, cv2.CC_STAT_AREA]) if i and stats[i, cv2.CC_STAT_AREA] >= keep_area]
+    kept = kept[: params.max_lines]
     if not kept:
         return []
     # Voronoi split of the line map between the kept blobs (distance to the nearest blob pixel).
@@ -107,21 +109,41 @@ def find_lines(maps: np.ndarray, params: LearnedParams = LearnedParams()) -> lis
     ys, xs = np.nonzero(seeds)
     owner = np.zeros(nearest.max() + 1, np.int32)
     owner[nearest[ys, xs]] = labels[ys, xs]
-    area_of = owner[nearest]
-    body = (line_map > params.line_threshold) | seeds
+    body = ((line_map > params.line_threshold) | seeds).astype(np.uint8)
+    cell = owner[nearest] * body                      # each body pixel's line (0: none)
+    boxes = _label_boxes(cell, count)
     found = []
     for label in kept:
-        mask = (labels == label).astype(np.uint8)
-        baseline, thickness, length = trace_line(mask, baseline_map)
-        own = ((area_of == label) & body).astype(np.uint8)
+        x0, y0, x1, y1 = boxes[label]
+        if x1 < x0:
+            continue
+        window = (slice(y0, y1 + 1), slice(x0, x1 + 1))
+        mask = (labels[window] == label).astype(np.uint8)
+        baseline, thickness, length = trace_line(mask, baseline_map[window])
+        own = (cell[window] == label).astype(np.uint8)
         own = cv2.morphologyEx(own, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) | mask
         contours, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         contour = max(contours, key=cv2.contourArea)
         polygon = cv2.approxPolyDP(contour, 0.7, True)[:, 0, :].astype(np.float64)
+        if len(polygon) < 3:
+            polygon = contour[:, 0, :].astype(np.float64)
+        offset = np.array([x0, y0], np.float64)
         pixels = mask > 0
-        found.append(FoundLine(baseline, polygon if len(polygon) >= 3 else contour[:, 0, :].astype(np.float64),
-                               float(core_map[pixels].mean()), float(region_map[pixels].mean()), thickness, length))
+        found.append(FoundLine(baseline + offset, polygon + offset, float(core_map[window][pixels].mean()),
+                               float(region_map[window][pixels].mean()), thickness, length))
     return found
+
+
+def _label_boxes(labels: np.ndarray, count: int) -> np.ndarray:
+    """(x0, y0, x1, y1) of every label's pixels (x1 < x0 for labels without any)."""
+    boxes = np.tile(np.array([labels.shape[1], labels.shape[0], -1, -1]), (count, 1))
+    ys, xs = np.nonzero(labels)
+    values = labels[ys, xs]
+    np.minimum.at(boxes[:, 0], values, xs)
+    np.minimum.at(boxes[:, 1], values, ys)
+    np.maximum.at(boxes[:, 2], values, xs)
+    np.maximum.at(boxes[:, 3], values, ys)
+    return boxes
 
 
 def is_writing(line: FoundLine, median_thickness: float, params: LearnedParams) -> bool:

@@ -127,6 +127,10 @@ class NgramModel:
         self._cache[key] = result
         return result
 
+    def backoff_weight(self, context: Sequence[str]) -> float:
+        """log10 backoff weight of a context (0 when it has none)."""
+        return self._backoffs.get(tuple(context), 0.0)
+
     def final(self, state: State) -> float:
         """log10 p(</s> | state): the cost of ending the sentence here."""
         return self.advance(state, EOS)[1]

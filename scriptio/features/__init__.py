@@ -1,0 +1,1 @@
+"""Frame features for the classic recognizers: sliding windows and handcrafted measures."""

@@ -1,0 +1,1 @@
+"""Character HMMs with Gaussian-mixture emissions: the classic recognizer and its hybrids."""

@@ -1,0 +1,32 @@
+"""`scriptio train --arch hmm` on synthetic lines: the model file is an HMM kind that
+`scriptio read` and `scriptio eval` use, and it reads its lines far better than chance."""
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from scriptio.cli import app
+from scriptio.models.hmm_kind import HmmRecognizer
+from scriptio.models.recognizer import load_recognizer
+from tests.conftest import write_synthetic_folder
+
+runner = CliRunner()
+
+
+def test_train_read_and_eval_a_gmm_hmm(tmp_path):
+    write_synthetic_folder(tmp_path / "train", 60, seed=11)
+    write_synthetic_folder(tmp_path / "val", 8, seed=12)
+    out = tmp_path / "hmm"
+    result = runner.invoke(app, ["train", str(tmp_path / "train"), "--val", str(tmp_path / "val"), "--arch", "hmm",
+                                 "--mixtures", "2", "--passes", "3", "--out", str(out), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    model = load_recognizer(out / "best.safetensors")
+    assert isinstance(model, HmmRecognizer) and model.hmm.mixtures.components == 2
+    history = model.metadata["training"]["history"]
+    assert [stage["components"] for stage in history] == [1, 2]
+    assert history[-1]["log_likelihood"] > history[0]["log_likelihood"]
+    assert history[-1]["val_cer"] < 0.5          # synthetic words in one font: far better than chance
+    read = runner.invoke(app, ["read", "--level", "line", "--model", str(out / "best.safetensors"),
+                               str(tmp_path / "val")])
+    assert read.exit_code == 0 and len(read.output.strip().splitlines()) == 8
+    evaluated = runner.invoke(app, ["eval", "--model", str(out / "best.safetensors"), str(tmp_path / "val")])
+    assert evaluated.exit_code == 0 and "| " + str(tmp_path / "val") in evaluated.output
