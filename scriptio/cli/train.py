@@ -20,14 +20,17 @@ def train(
     out: Path = typer.Option(Path("runs/model"), help="folder for checkpoints and best.safetensors"),
     task: str = typer.Option("recognition", help="recognition (DATA: lines) or layout (DATA: pages.jsonl, "
                                                  "PAGE/ALTO files or folders of them)"),
-    arch: str = typer.Option("crnn", help="crnn, or a classic recognizer: hmm (GMM-HMM)"),
+    arch: str = typer.Option("crnn", help="crnn, or a classic recognizer: hmm (GMM-HMM), hybrid-mlp, "
+                                          "hybrid-deep-mlp, hybrid-blstm (need --hmm), ctc-blstm (CTC on frames)"),
+    hmm: Optional[Path] = typer.Option(None, help="hybrids: the GMM-HMM whose alignments and decoder they use"),
     features: str = typer.Option("handcrafted", help="classic recognizers: handcrafted or pixels frames"),
     states: Optional[int] = typer.Option(None, help="hmm: states per character (default: from the data)"),
     mixtures: int = typer.Option(16, help="hmm: Gaussian components per state at the end of training"),
     passes: int = typer.Option(4, help="hmm: Baum-Welch passes per mixture stage"),
     height: int = typer.Option(48, help="line height in pixels"),
-    hidden: int = typer.Option(192, help="LSTM units per direction"),
-    layers: int = typer.Option(3, help="BLSTM layers"),
+    hidden: Optional[int] = typer.Option(None, help="LSTM units per direction (crnn: 192) or hidden units of "
+                                                    "a frame network (default: its architecture's)"),
+    layers: Optional[int] = typer.Option(None, help="BLSTM layers (crnn: 3) or layers of a frame network"),
     optimizer: str = typer.Option("adam", help="adam, adamw, sgd, rmsprop or adagrad"),
     lr: Optional[float] = typer.Option(None, help=f"learning rate [default: {NEW_MODEL_LR:g}, or {FINE_TUNING_LR:g} "
                                                   "with --init]"),
@@ -69,8 +72,12 @@ def train(
         fail(f"--task {task}: choose recognition or layout")
     if arch == "hmm":
         return train_hmm(data, val, out, features, states, mixtures, passes, resume, threads)
+    if arch in ("hybrid-mlp", "hybrid-deep-mlp", "hybrid-blstm", "ctc-blstm"):
+        overrides = {key: value for key, value in (("hidden", hidden), ("layers", layers)) if value is not None}
+        return train_frames(arch, data, val, out, hmm, features, epochs, minutes, lr, batch_size, seed, resume,
+                            threads, overrides)
     if arch != "crnn":
-        fail(f"--arch {arch}: choose crnn or hmm")
+        fail(f"--arch {arch}: choose crnn, hmm, hybrid-mlp, hybrid-deep-mlp, hybrid-blstm or ctc-blstm")
     if weight and len(weight) != len(data):
         fail(f"give one --weight per DATA ({len(data)}), or none")
     if end_margin < 0:
@@ -79,7 +86,7 @@ def train(
         fail("--freeze-norm keeps a trained model's batch-norm statistics: give that model with --init")
     set_threads(threads)
     plan = LineTraining(data=data, val=val, out=out, weights=weight or [1.0] * len(data), init=init,
-                        height=height, hidden=hidden, layers=layers, dropout=dropout,
+                        height=height, hidden=hidden or 192, layers=layers or 3, dropout=dropout,
                         batch_independent=batch_independent,
                         end_margin=end_margin, width_normalization=width_normalization, optimizer=optimizer,
                         lr=lr or (FINE_TUNING_LR if init else NEW_MODEL_LR), weight_decay=weight_decay,
@@ -125,3 +132,19 @@ def train_hmm(data: list[str], val: list[str], out: Path, features: str, states:
                                                mixtures=mixtures, iterations=max(1, passes), resume=resume),
                                    log=typer.echo)
     typer.echo(f"model: {out / 'best.safetensors'} ({len(history)} stages)")
+
+
+def train_frames(arch: str, data: list[str], val: list[str], out: Path, hmm: Path | None, features: str, epochs: int,
+                 minutes: float | None, lr: float | None, batch_size: int, seed: int, resume: bool,
+                 threads: int, overrides: dict) -> None:
+    """A hybrid NN/HMM (frame classifier on a GMM-HMM's alignments) or a CTC BLSTM on frames."""
+    from scriptio.train.frame_training import FrameTraining, run_frame_training
+
+    if features not in ("handcrafted", "pixels"):
+        fail(f"--features {features}: choose handcrafted or pixels")
+    set_threads(threads)
+    with user_errors():
+        state = run_frame_training(FrameTraining(data=data, out=out, arch=arch, val=val, hmm=hmm, features=features,
+                                                 epochs=epochs, minutes=minutes, lr=lr or 1e-3, batch_size=batch_size,
+                                                 seed=seed, resume=resume, overrides=overrides), log=typer.echo)
+    typer.echo(f"model: {out / 'best.safetensors'} (best dev score {state.best_score:.4f})")

@@ -57,7 +57,7 @@ class HmmRecognizer(LineImageRecognizer):
         standardized = self.hmm.standardize(frames(line, self.spec))
         return self.hmm.mixtures.log_likelihoods(standardized, np.arange(self.hmm.global_states))[0]
 
-    def network(self, lm) -> tuple[UnitNetwork, BigramTable, bool, list[str]]:
+    def unit_network(self, lm) -> tuple[UnitNetwork, BigramTable, bool, list[str]]:
         """(units, their language model, whether an optional space joins them, unit texts)."""
         key = id(lm)
         if key not in self._networks:
@@ -83,7 +83,7 @@ class HmmRecognizer(LineImageRecognizer):
 
     def recognize(self, lines: Sequence[np.ndarray], decoder=None) -> list[LineResult]:
         lm = getattr(decoder, "lm", None)
-        network, table, words, texts = self.network(lm)
+        network, table, words, texts = self.unit_network(lm)
         options = SearchOptions(lm_scale=float(getattr(decoder, "lm_weight", 0.0) or 0.0) if lm is not None else 0.0,
                                 unit_penalty=float(getattr(decoder, "word_bonus", 0.0) or 0.0), beam=BEAM,
                                 optional_space=words)

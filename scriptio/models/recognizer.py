@@ -21,7 +21,8 @@ from scriptio.models.store import read_model_file, resolve_model_path
 from scriptio.types import LineResult, Point
 
 # Kinds shipped with scriptio: name -> module that registers it when imported.
-BUILTIN_KINDS = {"ctc": "scriptio.models.ctc", "hmm": "scriptio.models.hmm_kind"}
+BUILTIN_KINDS = {"ctc": "scriptio.models.ctc", "hmm": "scriptio.models.hmm_kind",
+                 "hybrid": "scriptio.models.frame_kinds", "ctc-frames": "scriptio.models.frame_kinds"}
 # Model files written before kinds existed are CTC networks.
 LEGACY_KIND = "ctc"
 
