@@ -4,7 +4,7 @@ Each batch is a set of random crops of annotated pages, warped and cluttered by
 `data.page_augment` (CPU threads prepare the next batch while the network trains); the targets
 are drawn from the page geometry through the same warp (`layout.targets`). The loss is binary
 cross-entropy per map plus a Dice term on the thin maps (baselines, cores) so that they are not
-drowned by the background; the line maps carry no loss inside transcribed-nowhere text blocks.
+drowned by the background.
 The dev figure is the detection F1 of the lines that the post-processing finds on whole dev
 pages, the number the segmenter is judged by.
 """
@@ -28,7 +28,7 @@ from scriptio.models.layout_model import WORK_SIDE, LayoutModel
 # Loss weight of each map (TARGETS order) and whether it gets a Dice term.
 MAP_WEIGHTS = (1.0, 1.0, 0.5, 0.5)
 DICE_MAPS = (0, 1)
-LINE_MAPS = (0, 1, 2)      # maps silenced inside text blocks whose lines nobody transcribed
+LINE_MAPS = (0, 1, 2)      # maps that ignore_untranscribed silences inside untranscribed text blocks
 
 
 def dice_loss(logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -43,7 +43,7 @@ class LayoutTask:
                  device: str = "cpu", crop: int = 512, batch_size: int = 8, threads: int = 1,
                  augment: PageAugmentParams | None = PageAugmentParams(), seed: int = 0,
                  evaluate_pages: Callable[[LayoutModel, Sequence[AnnotatedPage]], dict] | None = None,
-                 log=print) -> None:
+                 ignore_untranscribed: bool = False, log=print) -> None:
         if not pages:
             from scriptio.errors import DataError
 
@@ -59,6 +59,10 @@ class LayoutTask:
         self.images = [_load(page.image) for page in self.pages]
         self.dev = list(dev)
         self.evaluate_pages = evaluate_pages
+        # Writing inside a text block none of whose lines was transcribed (poilus' registration
+        # notes): by default it is taught as "not a line", as the references count it; with
+        # `ignore_untranscribed` it carries no lesson either way.
+        self.ignore_untranscribed = ignore_untranscribed
         self.rng = np.random.default_rng(seed)
         self.pool = ThreadPoolExecutor(max(1, threads))
         self.pending: deque = deque()
@@ -95,7 +99,8 @@ class LayoutTask:
 
     def loss(self, network: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
         logits = network(batch["images"]).float()
-        maps, keep = batch["maps"], 1.0 - batch["ignore"]
+        maps = batch["maps"]
+        keep = 1.0 - batch["ignore"] if self.ignore_untranscribed else torch.ones_like(batch["ignore"])
         total = logits.new_zeros(())
         stats = {}
         for index, name in enumerate(TARGETS):

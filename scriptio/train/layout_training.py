@@ -35,6 +35,7 @@ class LayoutTraining:
     eval_minutes: float = 10.0
     channels: tuple[int, ...] = field(default_factory=lambda: UNetConfig().channels)
     loader_threads: int = 1
+    ignore_untranscribed: bool = False
 
 
 def read_page_specs(specs: list[str]) -> list[AnnotatedPage]:
@@ -85,11 +86,12 @@ def run_layout_training(plan: LayoutTraining, log=print) -> EngineState:
         model = LayoutModel(UNet(UNetConfig(channels=tuple(plan.channels), outputs=len(TARGETS))), TARGETS)
     task = LayoutTask(model, plan.pages, plan.dev, device=plan.device, crop=plan.crop, batch_size=plan.batch_size,
                       threads=plan.loader_threads, seed=plan.seed, log=log,
+                      ignore_untranscribed=plan.ignore_untranscribed,
                       evaluate_pages=lambda scored, pages: evaluate_segmenter(LearnedSegmenter(scored), pages))
     config = EngineConfig(lr=plan.lr, optimizer="adamw", weight_decay=1e-4, warmup_steps=200, minutes=plan.minutes,
                           max_steps=plan.max_steps, eval_every_minutes=plan.eval_minutes, seed=plan.seed,
                           device=plan.device, ema_decay=0.998, log_every_steps=50, keep_evaluations=True)
     metadata = {"training": {"task": "layout", "pages": len(plan.pages), "dev_pages": len(plan.dev),
                              "sets": sorted({p.dataset for p in plan.pages}), "crop": plan.crop,
-                             "batch_size": plan.batch_size}}
+                             "batch_size": plan.batch_size, "ignore_untranscribed": plan.ignore_untranscribed}}
     return Engine(task, config, plan.out, metadata, log=log).fit(resume=plan.resume)
