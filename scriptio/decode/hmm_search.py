@@ -113,23 +113,35 @@ def search(emissions: np.ndarray, transitions: np.ndarray, network: UnitNetwork,
     space_stay, space_move = (transitions[space_state, 0], transitions[space_state, 1]) if use_space else (NEG, NEG)
     scale = options.lm_scale * LN10
 
-    delta = np.full(len(states), NEG)
-    begin = np.zeros(len(states), np.int32)
+    size = len(states)
+    delta = np.full(size, NEG, np.float32)
+    begin = np.zeros(size, np.int32)
     delta[network.first] = scale * lm.start + options.unit_penalty + emissions[0, states[network.first]]
+    stay, move_in, skip_in = (a.astype(np.float32) for a in (stay, move_in, skip_in))
     space = np.full(count, NEG)              # a token resting in the gap after unit u
     space_begin = np.zeros(count, np.int32)  # ... which began at this frame
     entry_from = np.full((frames, count), -1, np.int32)      # predecessor unit of a unit entered at t
     entry_begin = np.zeros((frames, count), np.int32)         # ... the frame that predecessor began
     entry_space = np.zeros((frames, count), bool)             # ... and whether a gap came between
+    new = np.empty(size, np.float32)
+    moved = np.empty(size, np.float32)
+    new_begin = np.empty(size, np.int32)
     for t in range(1, frames):
-        exits = delta[network.last] + move[network.last]                       # (U,) units ending at t-1
+        exits = delta[network.last].astype(np.float64) + move[network.last]   # (U,) units ending at t-1
         exits_begin = begin[network.last]
-        # within units: stay, move on, skip one
-        candidates = np.stack([delta + stay, np.roll(delta + move_in, 1), np.roll(delta + skip_in, 2)])
-        candidates[1, 0] = candidates[2, 0] = candidates[2, 1] = NEG
-        choice = candidates.argmax(axis=0)
-        new = candidates[choice, np.arange(len(states))]
-        new_begin = np.where(choice == 0, begin, np.where(choice == 1, np.roll(begin, 1), np.roll(begin, 2)))
+        # within units: stay, move on, skip one (in place: this loop is the decoder's cost)
+        np.add(delta, stay, out=new)
+        new_begin[:] = begin
+        moved[0] = NEG
+        np.add(delta[:-1], move_in[:-1], out=moved[1:])
+        better = moved > new
+        new[better] = moved[better]
+        new_begin[1:][better[1:]] = begin[:-1][better[1:]]
+        moved[:2] = NEG
+        np.add(delta[:-2], skip_in[:-2], out=moved[2:])
+        better = moved > new
+        new[better] = moved[better]
+        new_begin[2:][better[2:]] = begin[:-2][better[2:]]
         # unit ends compete for every unit's start, directly or through a gap
         ends = [(exits, exits_begin, False)]
         if use_space:
@@ -147,12 +159,13 @@ def search(emissions: np.ndarray, transitions: np.ndarray, network: UnitNetwork,
         entry_from[t] = np.where(take, entry_unit, -1)
         entry_begin[t] = entry_start
         entry_space[t] = via_gap
-        new += emissions[t, states]
+        new += emissions[t].astype(np.float32)[states]
         best = new.max()
         new[new < best - options.beam] = NEG
         if use_space:
             space[space < best - options.beam] = NEG
-        delta, begin = new, new_begin
+        delta, new = new, delta
+        begin, new_begin = new_begin, begin
     finals = delta[network.last] + scale * lm.end
     ended = [(finals, begin[network.last], False)]
     if use_space:
