@@ -36,8 +36,9 @@ SYSTEMS = ("hmm", "hybrid-mlp", "hybrid-deep-mlp", "hybrid-blstm", "ctc-blstm-fe
 # against narrow and deep.
 # LM weight and word bonus tried on dev lines: HMM scores are summed frame log-likelihoods, far
 # larger than a network's log posteriors, so their language model needs a larger scale.
-GRID_HMM = [(w, b) for w in (5.0, 10.0, 20.0) for b in (-10.0, 0.0, 10.0)]
-GRID_CTC = [(w, b) for w in (0.3, 0.6, 1.0) for b in (0.0, 1.0, 2.0)]
+GRID = {"hmm": [(w, b) for w in (10.0, 20.0, 40.0) for b in (-20.0, 0.0)],
+        "hybrid": [(w, b) for w in (1.0, 3.0, 6.0) for b in (-5.0, 0.0)],
+        "ctc-frames": [(w, b) for w in (0.3, 0.6, 1.0) for b in (0.0, 1.5)]}
 DEPTH_WIDTH = {"mlp-depth-1": (1, 1024), "mlp-depth-2": (2, 660), "mlp-depth-4": (4, 420)}
 
 
@@ -117,10 +118,10 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("runs/classic"))
     parser.add_argument("--train-lines", type=int, default=0, help="0: the whole train split")
-    parser.add_argument("--val-lines", type=int, default=300)
+    parser.add_argument("--val-lines", type=int, default=200)
     parser.add_argument("--minutes", type=float, default=20.0, help="training budget of each network")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
-    parser.add_argument("--tune-lines", type=int, default=60, help="dev lines to tune LM weight and bonus on")
+    parser.add_argument("--tune-lines", type=int, default=40, help="dev lines to tune LM weight and bonus on")
     args = parser.parse_args()
     torch.set_num_threads(2)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
@@ -137,7 +138,7 @@ def main() -> None:
         cache = load_cache(val_records, model.height, model.steps)
         texts = [r.text or "" for r in cache.records]
         dev = load_cache(dev_records, model.height, model.steps)
-        grid = GRID_HMM if model.kind in ("hmm", "hybrid") else GRID_CTC
+        grid = GRID.get(model.kind, GRID["ctc-frames"])
         weight, bonus = tune(model, dev.images, [r.text or "" for r in dev.records], words, grid)
         started = time.time()
         plain = read(model, cache.images, texts)

@@ -1,7 +1,7 @@
 """Whole pages, segmenters side by side: line detection, junk lines, page CER, speed.
 
     python benchmarks/pages.py --shared ../shared [--segmenters classic,learned] [--model PATH]
-        [--sets hooker,copiste,peraire,mss20,poilus] [--sweep-confidence 0,0.3,0.5]
+        [--sets hooker,copiste,peraire,mss20,poilus] [--sweep 0.6:0,0.7:0.3,...]
 
 For every val page (every page where a set has no val split) and every segmenter: segment it,
 match the found lines to the reference lines by baseline, read the found lines in reading order
@@ -25,6 +25,7 @@ from scriptio.api import load_model, load_segmenter, read_page
 from scriptio.api.pages import MIN_READ_CONFIDENCE, flag_non_text
 from scriptio.image.io import load_gray
 from scriptio.layout.evaluate import below_first_reference, match_baselines
+from scriptio.layout.learned import LearnedParams
 from scriptio.text.metrics import ErrorRate
 from scriptio.types import Page, Region, TextLine
 
@@ -86,13 +87,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--limit", type=int, default=0, help="pages per set (0 = all)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--sweep-confidence", default="",
-                        help="also report page CER and unmatched lines at these reading-confidence thresholds")
+    parser.add_argument("--sweep", default="",
+                        help="also report page CER and unmatched lines at these TEXT:READ threshold pairs: the "
+                             "learned segmenter's least core probability and the least reading confidence of a "
+                             "line kept as writing")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     recognizer = load_model(args.model)
     segmenters = {name: load_segmenter(name) for name in args.segmenters.split(",")}
-    thresholds = sorted({MIN_READ_CONFIDENCE, *(float(t) for t in args.sweep_confidence.split(",") if t)})
+    default = (LearnedParams().min_text_score, MIN_READ_CONFIDENCE)
+    thresholds = sorted({default, *(tuple(float(v) for v in pair.split(":")) for pair in args.sweep.split(",") if pair)})
     data = args.shared / "data" / "htr"
     rows_out, sweep_out = [], []
     for name in args.sets.split(","):
@@ -112,25 +116,26 @@ def main(argv: list[str] | None = None) -> None:
                 tally.cpu += time.process_time() - cpu
                 tally.pages += 1
                 read_page(page, gray, recognizer)
-                segmenter_says = [line.is_text for line in page.lines]
+                shape_ok = [line.is_text or line.scores.get("text", 1.0) < default[0] for line in page.lines]
                 for threshold in thresholds:
-                    for line, flag in zip(page.lines, segmenter_says):
-                        line.is_text = flag
-                    flag_non_text(page, threshold)
+                    for line, ok in zip(page.lines, shape_ok):
+                        line.is_text = ok and line.scores.get("text", 1.0) >= threshold[0]
+                    flag_non_text(page, threshold[1])
                     lines = [line for line in scored_lines(page, row, name) if line.is_text]
                     match = match_baselines(lines, [line.get("baseline") for line in row["lines"]],
                                             [line["polygon"] for line in row["lines"]])
                     tally.unmatched[threshold] += match.n_pred - match.matched
                     tally.text[threshold].add(truth, page_text(lines))
-                    if threshold == MIN_READ_CONFIDENCE:
+                    if threshold == default:
                         tally.found += match.n_pred
                         tally.reference += match.n_ref
                         tally.matched += match.matched
         for segmenter, tally in tallies.items():
-            rows_out.append(tally.row(name, split, segmenter, from_reference, MIN_READ_CONFIDENCE))
+            rows_out.append(tally.row(name, split, segmenter, from_reference, default))
             for threshold in thresholds:
-                sweep_out.append(f"| {name} | {segmenter} | {threshold:.2f} | {tally.unmatched[threshold] / max(tally.pages, 1):.1f} "
-                                 f"| {100 * tally.text[threshold].cer:.2f}% |")
+                sweep_out.append(f"| {name} | {segmenter} | {threshold[0]:.2f} | {threshold[1]:.2f} | "
+                                 f"{tally.unmatched[threshold] / max(tally.pages, 1):.1f} | "
+                                 f"{100 * tally.text[threshold].cer:.2f}% |")
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}")
     print(f"command: python benchmarks/pages.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
@@ -138,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
           "| unmatched/page | page CER | reference-line CER | ratio | segment s/page (wall) | segment s/page (CPU) |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows_out))
-    print(f"\nLines read with confidence below {MIN_READ_CONFIDENCE} (and empty ones) are flagged as not writing "
+    print(f"\nLines read with confidence below {MIN_READ_CONFIDENCE} (and empty ones), and learned lines with a mean "
+          f"core probability below {default[0]}, are flagged as not writing "
           "and left out of the text, as `scriptio read` does. Lines match one to one at x-range IoU ≥ 0.5 and "
           "median vertical baseline distance < 1/3 of the reference line's polygon height (the baseline rule "
           "of cBAD-style evaluations); unmatched = found writing lines matching no reference line. Page text = "
@@ -146,8 +152,8 @@ def main(argv: list[str] | None = None) -> None:
           "the first reference line (printed consent header, file ID, not transcribed) are not scored. Greedy "
           "decoding, no language model.")
     if len(thresholds) > 1:
-        print("\n| set | segmenter | min read confidence | unmatched/page | page CER |")
-        print("|---|---|---:|---:|---:|")
+        print("\n| set | segmenter | least core probability | least read confidence | unmatched/page | page CER |")
+        print("|---|---|---:|---:|---:|---:|")
         print("\n".join(sweep_out))
 
 
