@@ -67,13 +67,13 @@ def augment_page_crop(gray: np.ndarray, matrix: np.ndarray, size: int, rng: np.r
     if other is not None and rng.random() < params.show_through:
         crop = _show_through(crop, other, size, paper, rng)
     if rng.random() < params.string:
-        _draw_string(crop, rng)
+        draw_string(crop, rng)
     if rng.random() < params.rules:
-        _draw_rules(crop, rng)
+        draw_rules(crop, rng)
     if rng.random() < params.stamp:
-        _draw_stamp(crop, rng)
+        draw_stamp(crop, rng)
     if rng.random() < params.blot:
-        _draw_blot(crop, rng)
+        draw_blot(crop, rng)
     if rng.random() < params.light:
         crop *= _smooth(rng, size, rng.uniform(0.15, 0.4), 0.75, 1.1)
     if rng.random() < params.contrast:
@@ -117,7 +117,7 @@ def _curve(rng: np.random.Generator, size: int, points: int = 4) -> np.ndarray:
     return np.round(np.array(out)).astype(np.int32)
 
 
-def _draw_string(crop: np.ndarray, rng: np.random.Generator) -> None:
+def draw_string(crop: np.ndarray, rng: np.random.Generator) -> None:
     """A twisted cord: a thick curve with a darker twist pattern along it."""
     curve = _curve(rng, crop.shape[0])
     width = int(rng.integers(4, 14))
@@ -129,7 +129,7 @@ def _draw_string(crop: np.ndarray, rng: np.random.Generator) -> None:
         cv2.line(crop, tuple(int(v) for v in a), tuple(int(v) for v in b), float(tone * 0.6), max(1, width // 3))
 
 
-def _draw_rules(crop: np.ndarray, rng: np.random.Generator) -> None:
+def draw_rules(crop: np.ndarray, rng: np.random.Generator) -> None:
     """Printed ruling: a few long straight lines, parallel, across the crop."""
     size = crop.shape[0]
     vertical = rng.random() < 0.3
@@ -146,7 +146,7 @@ def _draw_rules(crop: np.ndarray, rng: np.random.Generator) -> None:
         cv2.line(crop, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), float(tone), width)
 
 
-def _draw_stamp(crop: np.ndarray, rng: np.random.Generator) -> None:
+def draw_stamp(crop: np.ndarray, rng: np.random.Generator) -> None:
     """An ink stamp: one or two concentric rings with marks inside, often faint."""
     size = crop.shape[0]
     centre = (int(rng.uniform(0.1, 0.9) * size), int(rng.uniform(0.1, 0.9) * size))
@@ -164,7 +164,7 @@ def _draw_stamp(crop: np.ndarray, rng: np.random.Generator) -> None:
         cv2.line(crop, tuple(int(v) for v in a), tuple(int(v) for v in b), float(tone), int(rng.integers(1, 4)))
 
 
-def _draw_blot(crop: np.ndarray, rng: np.random.Generator) -> None:
+def draw_blot(crop: np.ndarray, rng: np.random.Generator) -> None:
     size = crop.shape[0]
     centre = rng.uniform(0, size, 2)
     radius = rng.uniform(0.01, 0.05) * size
