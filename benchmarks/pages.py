@@ -1,7 +1,7 @@
 """Whole pages, segmenters side by side: line detection, junk lines, page CER, speed.
 
     python benchmarks/pages.py --shared ../shared [--segmenters classic,learned] [--model PATH]
-        [--sets hooker,copiste,peraire,mss20,poilus] [--sweep 0.6:0,0.7:0.3,...]
+        [--sets hooker,copiste,peraire,mss20,poilus] [--pages ID,...] [--sweep 0.6:0,0.7:0.3,...]
 
 For every val page (every page where a set has no val split) and every segmenter: segment it,
 match the found lines to the reference lines by baseline, read the found lines in reading order
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated: classic, learned, or layout model files")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--limit", type=int, default=0, help="pages per set (0 = all)")
+    parser.add_argument("--pages", default="", help="comma-separated page ids: only these (e.g. a set's dev pages)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sweep", default="",
                         help="also report page CER and unmatched lines at these TEXT:READ threshold pairs: the "
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     rows_out, sweep_out = [], []
     for name in args.sets.split(","):
         rows, split = pages_of(data, name)
+        rows = [row for row in rows if row["page"] in args.pages.split(",")] if args.pages else rows
         rows = rows[: args.limit] if args.limit else rows
         tallies = {segmenter: Tally(thresholds) for segmenter in segmenters}
         from_reference = ErrorRate()

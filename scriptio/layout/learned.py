@@ -29,8 +29,9 @@ class LearnedParams:
     min_area: int = 6               # map pixels: smaller blobs are noise
     max_lines: int = 400            # the largest blobs kept on one page
     # A found line whose mean core probability is below this, or that is more than
-    # max_thickness times as thick as the median line, is flagged as not writing.
-    min_text_score: float = 0.6
+    # max_thickness times as thick as the median line, is flagged as not writing. 0.7 read the val
+    # pages of ../shared best together with MIN_READ_CONFIDENCE (benchmarks/pages.py --sweep).
+    min_text_score: float = 0.7
     max_thickness: float = 3.0
 
 

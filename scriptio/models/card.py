@@ -17,8 +17,26 @@ SETTING_KEYS = ("device", "optimizer", "lr", "batch_size", "augment_probability"
                 "max_minutes", "ema_decay", "precision")
 
 
-def _percent(value) -> str:
-    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) else "–"
+# Figures that are counts, not rates: shown as they are, not as percentages.
+COUNT_KEYS = ("unmatched_per_page", "lines_per_s", "seconds_per_page")
+
+
+def _percent(value, key: str = "") -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:g}" if key in COUNT_KEYS else f"{100 * value:.2f}%"
+
+
+def _reads(metadata: dict) -> list[str]:
+    """What the model takes in: pages for a layout model, normalized lines for a recognizer."""
+    if metadata.get("kind") == "layout":
+        return [f"- reads pages scaled to {metadata.get('work_side', '?')} px on their long side; predicts maps: "
+                f"{', '.join(metadata.get('targets', [])) or '?'}"]
+    preprocessing = metadata.get("preprocessing", {})
+    alphabet = metadata.get("alphabet", {}).get("chars", [])
+    return [f"- reads lines {preprocessing.get('height', '?')} px high, normalized with steps "
+            f"{', '.join(preprocessing.get('steps', [])) or '–'}",
+            f"- alphabet: {len(alphabet)} characters: `{''.join(alphabet)}`"]
 
 
 def _stages(metadata: dict) -> list[dict]:
@@ -34,6 +52,8 @@ def _sources(training: dict) -> str:
     runs = training.get("runs")
     if isinstance(runs, dict):
         return "; ".join(f"{name}: {_sources(run)}" for name, run in runs.items())
+    if training.get("task") == "layout":
+        return f"{training.get('pages', '?')} pages of {', '.join(training.get('sets', [])) or '?'}"
     sources = training.get("sources") or []
     return ", ".join(f"{s['name']} ({s['lines']}" + (f", ×{s['weight']}" if s.get("weight", 1) != 1 else "") + ")"
                      for s in sources if isinstance(s, dict) and "name" in s)
@@ -52,26 +72,22 @@ def model_card(name_or_path: str | Path | None = None) -> str:
     path = resolve_model_path(name_or_path)
     state, metadata = read_model_file(path)
     parameters = sum(tensor.numel() for tensor in state.values() if tensor.is_floating_point())
-    preprocessing = metadata.get("preprocessing", {})
-    alphabet = metadata.get("alphabet", {}).get("chars", [])
     lines = [f"# Model card: {path.name}", "",
              f"- file: `{path}` ({path.stat().st_size / 1e6:.1f} MB, {parameters / 1e6:.2f} M parameters)",
              f"- kind: {metadata.get('kind', 'ctc')}; architecture: {metadata.get('arch', '?')} "
-             f"`{json.dumps(metadata.get('config', {}), ensure_ascii=False)}`",
-             f"- reads lines {preprocessing.get('height', '?')} px high, normalized with steps "
-             f"{', '.join(preprocessing.get('steps', [])) or '–'}",
-             f"- alphabet: {len(alphabet)} characters: `{''.join(alphabet)}`"]
+             f"`{json.dumps(metadata.get('config', {}), ensure_ascii=False)}`", *_reads(metadata)]
     if metadata.get("steps_added_after_training"):
         lines.append(f"- steps added after training, without retraining: "
                      f"{', '.join(metadata['steps_added_after_training'])}")
     if metadata.get("averaged_from"):
         lines.append(f"- weights: the mean of {len(metadata['averaged_from'])} model files")
-    measured = {key: metadata[key] for key in ("val_cer_measured", "val_cer", "dev") if isinstance(metadata.get(key), dict)}
+    measured = {key: metadata[key] for key in ("val_cer_measured", "val_cer", "dev", "val_f1_measured",
+                                                           "val_page_cer_measured") if isinstance(metadata.get(key), dict)}
     if measured:
         lines += ["", "## Measured", "", "| figure | " + " | ".join(_measured_sets(measured)) + " |",
                   "| --- |" + " ---: |" * len(_measured_sets(measured))]
         for key, values in measured.items():
-            lines.append(f"| {key} | " + " | ".join(_percent(values.get(s)) for s in _measured_sets(measured)) + " |")
+            lines.append(f"| {key} | " + " | ".join(_percent(values.get(s), s) for s in _measured_sets(measured)) + " |")
         for key in ("val_wer_measured", "val_cer_measured_without_polygons"):
             if isinstance(metadata.get(key), dict):
                 values = metadata[key]
@@ -80,13 +96,14 @@ def model_card(name_or_path: str | Path | None = None) -> str:
         if command:
             lines += ["", f"Measured with `{command}`."]
     lines += ["", "## How it was trained (oldest stage first)", "",
-              "| stage | started from | recipe | data (lines, weight) | settings | val CER after |",
+              "| stage | started from | recipe | data (lines, weight) | settings | measured after |",
               "| ---: | --- | --- | --- | --- | --- |"]
     for number, stage in enumerate(_stages(metadata), start=1):
         training = stage.get("training") or {}
         origin = (stage.get("fine_tuned_from") or {}).get("model", "random initialization")
         cer = stage.get("val_cer_measured") or stage.get("val_cer") or stage.get("dev") or {}
-        cer_text = ", ".join(f"{k} {_percent(v)}" for k, v in cer.items() if isinstance(v, (int, float)))
+        cer_text = ", ".join(f"{k} {_percent(v, k)}" for k, v in cer.items()
+                             if isinstance(v, (int, float)) and k != "score")
         recipe = str(training.get("recipe", "")).replace("|", "/").replace("\n", " ")
         lines.append(f"| {number} | {origin} | {recipe or '–'} | {_sources(training) or '–'} | "
                      f"{_settings(training) or '–'} | {cer_text or '–'} |")

@@ -94,4 +94,6 @@ def run_layout_training(plan: LayoutTraining, log=print) -> EngineState:
     metadata = {"training": {"task": "layout", "pages": len(plan.pages), "dev_pages": len(plan.dev),
                              "sets": sorted({p.dataset for p in plan.pages}), "crop": plan.crop,
                              "batch_size": plan.batch_size, "ignore_untranscribed": plan.ignore_untranscribed}}
+    if plan.init is not None:
+        metadata["fine_tuned_from"] = dict(model.metadata, model=str(plan.init))
     return Engine(task, config, plan.out, metadata, log=log).fit(resume=plan.resume)

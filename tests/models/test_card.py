@@ -33,3 +33,18 @@ def test_card_command_writes_a_file_and_never_tracebacks(tiny_model_path, tmp_pa
     assert (tmp_path / "card.md").read_text(encoding="utf-8").startswith("# Model card: tiny.safetensors")
     missing = runner.invoke(app, ["model", "card", str(tmp_path / "none.safetensors")])
     assert missing.exit_code == 2 and "no such model file" in missing.output
+
+
+def test_a_layout_model_card_says_what_it_reads_and_shows_counts_as_counts(tmp_path):
+    from scriptio.models.layout_model import LayoutModel
+    from scriptio.nets.unet import UNet, UNetConfig
+
+    model = LayoutModel(UNet(UNetConfig(channels=(4, 8), outputs=4)), ("baseline", "core", "line", "region"))
+    path = tmp_path / "layout.safetensors"
+    model.save(path, extra={"dev": {"f1": 0.9, "unmatched_per_page": 1.5},
+                            "training": {"task": "layout", "pages": 12, "sets": ["poilus"]}})
+    card = model_card(path)
+    assert "reads pages scaled to 1024 px" in card and "baseline, core, line, region" in card
+    assert "alphabet" not in card
+    assert "| dev | 90.00% | 1.5 |" in card
+    assert "12 pages of poilus" in card
