@@ -36,7 +36,7 @@ SYSTEMS = ("hmm", "hybrid-mlp", "hybrid-deep-mlp", "hybrid-blstm", "ctc-blstm-fe
 # against narrow and deep.
 # LM weight and word bonus tried on dev lines: HMM scores are summed frame log-likelihoods, far
 # larger than a network's log posteriors, so their language model needs a larger scale.
-GRID = {"hmm": [(w, b) for w in (10.0, 20.0, 40.0) for b in (-20.0, 0.0)],
+GRID = {"hmm": [(w, b) for w in (10.0, 20.0, 40.0, 80.0) for b in (-80.0, -40.0, -20.0, 0.0)],
         "hybrid": [(w, b) for w in (1.0, 3.0, 6.0) for b in (-5.0, 0.0)],
         "ctc-frames": [(w, b) for w in (0.3, 0.6, 1.0) for b in (0.0, 1.5)]}
 DEPTH_WIDTH = {"mlp-depth-1": (1, 1024), "mlp-depth-2": (2, 660), "mlp-depth-4": (4, 420)}
@@ -122,8 +122,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0, help="training budget of each network")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--tune-lines", type=int, default=40, help="dev lines to tune LM weight and bonus on")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (1 to run two of these side by side)")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     hooker = args.shared / "data" / "htr" / "hooker" / "lines.jsonl"
     manifest, dev_records = train_manifest(args.shared, args.out)
@@ -157,7 +158,7 @@ def main() -> None:
     with_lm = read(reference, cache.images, texts, CtcDecoder(beam=10, lm=words, lm_weight=0.6, word_bonus=1.0))
     rows.append(f"| bundled CNN-BLSTM (all sets) | ctc | 2.65 | – | – | {100 * plain.cer:.1f}% | {100 * plain.wer:.1f}% | "
                 f"{100 * with_lm.cer:.1f}% | {100 * with_lm.wer:.1f}% | 0.6/1 | – |")
-    print(f"machine: {platform.processor() or platform.machine()}, 2 threads; command: {' '.join(sys.argv)}")
+    print(f"machine: {platform.processor() or platform.machine()}, {args.threads} threads; command: {' '.join(sys.argv)}")
     print(f"hooker: trained on {'all' if not args.train_lines else args.train_lines} train lines, read on the first "
           f"{len(val_records)} val lines; LM: word bigram of the train transcriptions (closed vocabulary)\n")
     print("| system | kind | parameters (M) | training min | FER | CER | WER | CER, lexicon + LM | WER, lexicon + LM "

@@ -478,11 +478,12 @@ def normalize_height(gray: np.ndarray, height: int, core_fraction: float = 0.4,
         return _plain_resize(gray, height, max_width)
     top, bottom = band
     ink_rows = np.flatnonzero(mask.any(axis=1))
-    if (bottom - top) * _MAX_EXTENT_PER_CORE < ink_rows[-1] - ink_rows[0] + 1:
-        # A core this thin next to the ink's extent is not an x-height band (e.g. a ruled
-        # line); scaling by it would blow the line up.
-        return _plain_resize(gray, height, max_width)
-    scale = core_fraction * height / (bottom - top)
+    # A core thinner than 1/_MAX_EXTENT_PER_CORE of the ink's extent is not trusted (a ruled line,
+    # a thin estimate on loopy writing): it is taken as that fraction instead. Falling back to a
+    # plain resize there would make the letters of such lines several times smaller than those of
+    # their neighbours; a floor keeps the scale continuous.
+    core = max(bottom - top, (ink_rows[-1] - ink_rows[0] + 1) / _MAX_EXTENT_PER_CORE)
+    scale = core_fraction * height / core
     new_w = int(round(w * scale))
     if new_w > max_width:
         scale = max_width / w

@@ -19,7 +19,7 @@ from scriptio.errors import DataError, ModelError
 from scriptio.features.frames import FrameSpec, frames
 from scriptio.hmm.chain import viterbi
 from scriptio.models.frame_kinds import FrameCtcRecognizer, HybridRecognizer
-from scriptio.models.hmm_kind import CLASSIC_STEPS, HmmRecognizer
+from scriptio.models.hmm_kind import CLASSIC_HEIGHT, CLASSIC_STEPS, HmmRecognizer
 from scriptio.nets.frame_nets import FrameNetConfig, build_frame_net
 from scriptio.text.codec import Alphabet
 from scriptio.text.metrics import ErrorRate
@@ -48,7 +48,7 @@ class FrameTraining:
     features: str = "handcrafted"
     frame_width: int = 9
     frame_shift: int = 3
-    height: int = 48
+    height: int = CLASSIC_HEIGHT
     epochs: int = 20
     minutes: float | None = None
     lr: float = 1e-3

@@ -20,7 +20,7 @@ from scriptio.errors import DataError
 from scriptio.features.frames import FrameSpec, frames
 from scriptio.hmm.model import SPACE, CharacterHmm
 from scriptio.hmm.train import Line, baum_welch_pass, linear_start, mixture_schedule, standardization
-from scriptio.models.hmm_kind import CLASSIC_STEPS, HmmRecognizer
+from scriptio.models.hmm_kind import CLASSIC_HEIGHT, CLASSIC_STEPS, HmmRecognizer
 from scriptio.text.metrics import ErrorRate
 from scriptio.train.lines import records_by_dataset
 from scriptio.train.setup import load_cache
@@ -33,7 +33,7 @@ class HmmTraining:
     data: list[str]
     out: Path
     val: list[str] = field(default_factory=list)
-    height: int = 48
+    height: int = CLASSIC_HEIGHT
     features: str = "handcrafted"
     frame_width: int = 9
     frame_shift: int = 3

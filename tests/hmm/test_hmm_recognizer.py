@@ -21,9 +21,11 @@ def test_train_read_and_eval_a_gmm_hmm(tmp_path):
     result = runner.invoke(app, ["train", str(tmp_path / "train"), "--val", str(tmp_path / "val"), "--arch", "hmm",
                                  "--mixtures", "2", "--passes", "3", "--out", str(out), "--threads", "1"])
     assert result.exit_code == 0, result.output
-    model = load_recognizer(out / "best.safetensors")
+    model = load_recognizer(out / "last.safetensors")
     assert isinstance(model, HmmRecognizer) and model.hmm.mixtures.components == 2
     history = model.metadata["training"]["history"]
+    best = load_recognizer(out / "best.safetensors")
+    assert best.metadata["val_cer"] == min(stage["val_cer"] for stage in history)
     assert [stage["components"] for stage in history] == [1, 2]
     assert history[-1]["log_likelihood"] > history[0]["log_likelihood"]
     assert history[-1]["val_cer"] < 0.5          # synthetic words in one font: far better than chance

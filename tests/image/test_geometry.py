@@ -176,6 +176,18 @@ def test_normalize_height_places_core_band(height: int) -> None:
     assert abs(bands[0][0] - bands[1][0]) <= 2 and abs(bands[0][1] - bands[1][1]) <= 2
 
 
+def test_normalize_height_scale_does_not_jump_when_the_ink_outgrows_the_core() -> None:
+    """Lines whose loops reach far above the core (extent just over 6 cores) must be scaled like
+    their neighbours just under it, not several times smaller (hooker: half the lines were)."""
+    widths = {}
+    for extent in (58, 62):                                  # a 10-row core: 5.8 and 6.2 cores of ink
+        page = np.full((80, 400), 255, np.uint8)
+        page[60:70, 20:380] = 0                              # the core band
+        page[70 - extent:60, 30:33] = 0                      # one tall, thin loop
+        widths[extent] = geometry.normalize_height(page, 32).shape[1]
+    assert widths[62] == pytest.approx(widths[58], rel=0.1)
+
+
 def test_normalize_height_pads_with_paper() -> None:
     source = as_array(render("some mean waves", size=40))
     out = geometry.normalize_height(source, 64, core_fraction=0.2)
