@@ -13,6 +13,7 @@ import typer
 
 from scriptio.cli.data import data_app
 from scriptio.cli.eval import evaluate
+from scriptio.cli.inspect import inspect
 from scriptio.cli.lm import lm_app
 from scriptio.cli.model import model_app
 from scriptio.cli.read import read
@@ -29,6 +30,7 @@ app.command()(segment)
 app.command("eval")(evaluate)
 app.command()(train)
 app.command()(sample)
+app.command()(inspect)
 app.add_typer(synth_app, name="synth")
 app.add_typer(lm_app, name="lm")
 app.add_typer(model_app, name="model")
