@@ -29,3 +29,8 @@ class FormatError(InputError):
 
 class DataError(ScriptioError):
     """A dataset that cannot be trained on (empty, no transcriptions)."""
+
+
+class InputWarning(UserWarning):
+    """A flaw in an input that was worked around (a line skipped or repaired, an id renamed):
+    the CLI prints it as one `warning:` line."""

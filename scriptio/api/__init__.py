@@ -8,6 +8,7 @@ Importing this package does not import torch; loading a model does.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +19,13 @@ from scriptio.api.inputs import LEVELS, Job, expand_inputs, output_stem
 from scriptio.api.lines import LineOutcome, LineSource, has_ink, map_to_input, read_lines, record_sources
 from scriptio.api.pages import Segmenter, as_one_block, flag_non_text, job_pages, page_from_xml, read_page
 from scriptio.decode.decoder import build_decoder
-from scriptio.errors import InputError, ScriptioError
+from scriptio.errors import InputError, InputWarning, ScriptioError
 from scriptio.types import Page, Region, TextLine
 
 __all__ = ["LEVELS", "Job", "LineOutcome", "LineSource", "PageOutcome", "Segmenter", "as_one_block",
-           "build_decoder", "flag_non_text", "expand_inputs", "has_ink", "load_model", "load_segmenter",
-           "map_to_input", "output_stem", "read", "read_jobs", "read_lines", "read_page", "record_sources"]
+           "build_decoder", "check_language_model", "flag_non_text", "expand_inputs", "has_ink", "load_model",
+           "load_segmenter", "map_to_input", "output_stem", "read", "read_jobs", "read_lines", "read_page",
+           "record_sources"]
 
 SEGMENTERS = ("classic", "learned")
 # The learned segmenter is the default because it beats the classical one on page CER on the val
@@ -38,6 +40,33 @@ def load_model(name_or_path: str | Path | None = None, threads: int | None = Non
     recognizer = load_recognizer(name_or_path, threads=threads)
     recognizer.prepare_for_reading()
     return recognizer
+
+
+# A language model that knows fewer than this share of the model's characters pulls the lines
+# towards the few it knows: worth a warning (none at all is an error).
+MIN_LM_OVERLAP = 0.5
+
+
+def check_language_model(recognizer, decoder, lm_name: str | Path | None) -> None:
+    """Refuse a decoder's language model that knows none of the recognizer's characters (an LM
+    for another script), and warn when it knows fewer than half of them."""
+    from scriptio.lm import lm_characters
+
+    lm = getattr(decoder, "lm", None)
+    alphabet = getattr(recognizer, "alphabet", None)
+    chars = getattr(alphabet, "chars", None) or getattr(getattr(recognizer, "hmm", None), "chars", None)
+    known = lm_characters(lm) if lm is not None else None
+    written = {c for c in chars or () if not c.isspace()}
+    if known is None or not written:
+        return
+    shared = len(written & known)
+    if shared == 0:
+        raise InputError(lm_name or "--lm", f"the language model knows none of the {len(written)} characters "
+                         "the model writes", "give a language model built from text in the model's script")
+    if shared < MIN_LM_OVERLAP * len(written):
+        warnings.warn(f"{lm_name or '--lm'}: the language model knows only {shared} of the {len(written)} "
+                      "characters the model writes; lines will be pulled towards the ones it knows",
+                      InputWarning, stacklevel=2)
 
 
 def load_segmenter(name: str = "default") -> Segmenter:
@@ -147,6 +176,7 @@ def _read_image(gray: np.ndarray, image_path: Path | None, level: str, recognize
             raise ScriptioError(outcome.error)
         line = page.lines[0]
         line.result, line.text, line.confidence = outcome.result, outcome.result.text, outcome.result.confidence
+        line.is_text = outcome.ink
         return page
     page = (segmenter or load_segmenter())(gray, image_path)
     if level == "block":
@@ -167,7 +197,8 @@ def _read_line_job(job: Job, recognizer, decoder) -> Page:
 
     gray = load_gray(job.records[0].image_path)
     lines = [TextLine(id=o.source.record.id, polygon=list(o.source.polygon or []), baseline=o.source.baseline,
-                      text=o.result.text, confidence=o.result.confidence, result=o.result) for o in outcomes]
+                      text=o.result.text, confidence=o.result.confidence, result=o.result, is_text=o.ink)
+             for o in outcomes]
     page = line_page(gray, job.records[0].image_path, lines)
     for line in page.lines:
         if not line.polygon:

@@ -15,9 +15,12 @@ import numpy as np
 from scriptio.errors import ScriptioError
 from scriptio.types import LineRecord, LineResult, Point
 
-# A normalized crop narrower than this, or without a pixel darker than INK_LEVEL, holds no writing.
+# A normalized crop narrower than this, or without a pixel darker than INK_LEVEL, holds no writing;
+# nor does one darker than that almost everywhere (an all-black image, a shadow): writing is
+# strokes on paper, and even dense writing leaves most of a line's pixels paper.
 MIN_INK_WIDTH = 4
 INK_LEVEL = 128
+MAX_INK_SHARE = 0.8
 
 
 @dataclass
@@ -45,7 +48,10 @@ class LineOutcome:
 
 
 def has_ink(normalized: np.ndarray) -> bool:
-    return normalized.shape[1] >= MIN_INK_WIDTH and bool((normalized < INK_LEVEL).any())
+    if normalized.shape[1] < MIN_INK_WIDTH:
+        return False
+    share = float((normalized < INK_LEVEL).mean())
+    return 0.0 < share <= MAX_INK_SHARE
 
 
 def map_to_input(result: LineResult, offset: float, scale: float) -> LineResult:

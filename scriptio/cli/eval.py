@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from scriptio.cli.common import report, set_threads, user_errors
+from scriptio.cli.common import check_options, one_line_warnings, report, set_threads, user_errors
 from scriptio.cli.progress import progress_bar
 from scriptio.errors import DataError, ScriptioError
 from scriptio.text.metrics import ErrorRate
@@ -28,6 +28,8 @@ def evaluate_dataset(recognizer, spec: str, decoder=None) -> tuple[ErrorRate, in
                 failed += 1
                 continue
             rate.add(outcome.source.record.text or "", outcome.result.text)
+    if not rate.lines:
+        raise DataError(f"{spec}: none of its {failed} lines could be read (check that its images exist and open)")
     return rate, failed, time.time() - started
 
 
@@ -42,17 +44,20 @@ def evaluate(
     """Print CER and WER per dataset."""
     from scriptio import api
 
+    check_options(threads=threads)
     with user_errors():
         decoder = api.build_decoder(beam, lm, lm_weight, word_bonus)
         set_threads(threads)
         recognizer = api.load_model(model)
+        api.check_language_model(recognizer, decoder, lm)
     print(f"model: {model or 'default'}\n")
     print("| dataset | lines | CER | WER | unreadable | lines/s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     failures = 0
     for spec in data:
         try:
-            rate, failed, seconds = evaluate_dataset(recognizer, spec, decoder)
+            with one_line_warnings():
+                rate, failed, seconds = evaluate_dataset(recognizer, spec, decoder)
         except ScriptioError as error:
             report(str(error))
             failures += 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scriptio.cli.common import make_folders, report, write_bytes_atomic
+from scriptio.cli.common import make_folders, report, write_output
 from scriptio.cli.progress import progress_bar
 from scriptio.export import FORMATS, write_page
 from scriptio.types import Page
@@ -18,8 +18,8 @@ from scriptio.types import Page
 class PageWriter:
     """Sends each finished page to DIR/name.<ext> (atomically) or to standard output."""
 
-    def __init__(self, output_dir: Path | None, fmt: str | None, several: bool) -> None:
-        self.output_dir, self.fmt, self.several = output_dir, fmt, several
+    def __init__(self, output_dir: Path | None, fmt: str | None, several: bool, overwrite: bool = False) -> None:
+        self.output_dir, self.fmt, self.several, self.overwrite = output_dir, fmt, several, overwrite
         self.claimed: dict[Path, str] = {}
 
     def format_for(self, job) -> str:
@@ -48,8 +48,7 @@ class PageWriter:
         self.claimed[target] = str(job.source)
         if page.image_path is not None:   # the file names its image relative to where it is written
             page.image_path = Path(os.path.relpath(Path(page.image_path).resolve(), self.output_dir.resolve()))
-        write_bytes_atomic(target, write_page(page, fmt))
-        return True
+        return write_output(target, write_page(page, fmt), self.overwrite)
 
 
 def draw_layout(gray: np.ndarray, page: Page) -> np.ndarray:
@@ -66,7 +65,7 @@ def draw_layout(gray: np.ndarray, page: Page) -> np.ndarray:
 
 
 def run_pages(inputs: list[Path], output_dir: Path | None, fmt: str | None, debug_dir: Path | None = None,
-              level: str = "page", segmenter=None, recognizer=None, decoder=None) -> int:
+              level: str = "page", segmenter=None, recognizer=None, decoder=None, overwrite: bool = False) -> int:
     """Segment (and, given a recognizer, read) every page; return how many inputs failed."""
     from scriptio import api
     from scriptio.errors import InputError
@@ -84,7 +83,7 @@ def run_pages(inputs: list[Path], output_dir: Path | None, fmt: str | None, debu
             failures += 1
         else:
             jobs.append(item)
-    writer = PageWriter(output_dir, fmt, len(jobs) > 1)
+    writer = PageWriter(output_dir, fmt, len(jobs) > 1, overwrite)
     finished: set[int] = set()
     with progress_bar(len(jobs), "reading pages" if recognizer is not None else "segmenting") as advance:
         for outcome in api.read_jobs(jobs, level, recognizer, segmenter, decoder):

@@ -9,8 +9,8 @@ from typing import Optional
 import cv2
 import typer
 
-from scriptio.cli.common import Level, OutputFormat, fail, make_folders, report, set_threads, user_errors, \
-    write_bytes_atomic
+from scriptio.cli.common import Level, OutputFormat, check_options, fail, make_folders, report, set_threads, \
+    user_errors, warn, write_output
 from scriptio.cli.pages import run_pages
 
 
@@ -32,21 +32,25 @@ def read(
     lm_weight: Optional[float] = typer.Option(None, help="LM weight (default: the value tuned for the model)"),
     word_bonus: Optional[float] = typer.Option(None, help="insertion bonus per LM unit (default: tuned value)"),
     threads: int = typer.Option(2, help="CPU threads for the network"),
+    overwrite: bool = typer.Option(False, help="replace outputs that already exist in --output-dir (otherwise "
+                                               "they are kept and reported)"),
 ) -> None:
     """Read handwritten pages or lines."""
     from scriptio import api
 
+    check_options(threads=threads)
     with user_errors():
         decoder = api.build_decoder(beam, lm, lm_weight, word_bonus)
         if level is Level.line and output_format not in (None, OutputFormat.txt):
             fail(f"--format {output_format.value} needs page geometry; use --level page, or --format txt")
         set_threads(threads)
         recognizer = api.load_model(model)
+        api.check_language_model(recognizer, decoder, lm)
         if level is Level.line:
-            failures = read_line_inputs(inputs, recognizer, decoder, output_dir, debug_dir)
+            failures = read_line_inputs(inputs, recognizer, decoder, output_dir, debug_dir, overwrite)
         else:
             failures = run_pages(inputs, output_dir, output_format.value if output_format else None, debug_dir,
-                                 level.value, api.load_segmenter(segmenter), recognizer, decoder)
+                                 level.value, api.load_segmenter(segmenter), recognizer, decoder, overwrite)
     if failures:
         raise typer.Exit(1)
 
@@ -60,7 +64,7 @@ def write_debug(debug_dir: Path, outcome) -> None:
 
 
 def read_line_inputs(inputs: list[Path], recognizer, decoder, output_dir: Path | None,
-                     debug_dir: Path | None) -> int:
+                     debug_dir: Path | None, overwrite: bool = False) -> int:
     """Read every line of every input in large batches, writing each input's text as soon as its
     last line is read; return how many inputs failed (their errors already printed)."""
     from scriptio import api
@@ -93,16 +97,28 @@ def read_line_inputs(inputs: list[Path], recognizer, decoder, output_dir: Path |
                 report(outcome.error)
                 broken[index] = True
             else:
+                if not outcome.ink:
+                    warn(no_writing(jobs[index], outcome))
                 texts[index].append(outcome.result.text)
             remaining[index] -= 1
             if remaining[index] == 0:
-                done = not broken[index] and emit(jobs[index], texts[index], output_dir, claimed, len(jobs) > 1)
+                done = not broken[index] and emit(jobs[index], texts[index], output_dir, claimed, len(jobs) > 1,
+                                                  overwrite)
                 failures += not done
     return failures
 
 
-def emit(job, lines: list[str], output_dir: Path | None, claimed: dict[Path, str], multiple: bool) -> bool:
-    """Print or write one input's text; False if its output name is taken by another input."""
+def no_writing(job, outcome) -> str:
+    """The notice for a line read as empty text because it holds no writing (not a failure: a
+    blank line is a fact about the input, but one the user should not have to guess)."""
+    line = "" if len(job.records) == 1 else f"line {outcome.source.record.id}: "
+    return f"{job.source}: {line}no writing found (blank, or all one shade); its text is left empty"
+
+
+def emit(job, lines: list[str], output_dir: Path | None, claimed: dict[Path, str], multiple: bool,
+         overwrite: bool = False) -> bool:
+    """Print or write one input's text; False if its output name is taken by another input, or
+    the file cannot be written."""
     text = "\n".join(lines)
     if output_dir is None:
         if multiple and len(lines) == 1:
@@ -115,5 +131,4 @@ def emit(job, lines: list[str], output_dir: Path | None, claimed: dict[Path, str
         report(f"{job.source}: output {target} is already written for {claimed[target]} (rename one of the inputs)")
         return False
     claimed[target] = str(job.source)
-    write_bytes_atomic(target, (text + "\n").encode("utf-8"))
-    return True
+    return write_output(target, (text + "\n").encode("utf-8"), overwrite)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from scriptio.cli.common import fail, set_threads, user_errors
+from scriptio.cli.common import check_options, fail, set_threads, user_errors
 
 recipe_app = typer.Typer(no_args_is_help=True, help="Rebuild the bundled models (see also `scriptio lm recipe`).")
 
@@ -44,6 +44,7 @@ def recognizer(
     """Train a line recognizer from a line pack, with synthetic pretraining faded into real lines."""
     from scriptio.train.recognizer_recipe import RecognizerRecipe, run_recipe
 
+    check_options(threads=threads, device=device)
     try:
         overrides = json.loads(arch)
         share = tuple(float(x) for x in synth_share.split(","))
@@ -80,6 +81,7 @@ def layout(
     """Train the layout model on every set's training pages, choosing it on dev pages carved out of them."""
     from scriptio.train.layout_training import LayoutTraining, run_layout_training, shared_pages
 
+    check_options(threads=threads, device=device)
     if threads:
         set_threads(threads)
     with user_errors():

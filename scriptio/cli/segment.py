@@ -16,12 +16,14 @@ def segment(
     output_dir: Optional[Path] = typer.Option(None, help="write DIR/name.<ext> for each input name.ext"),
     debug_dir: Optional[Path] = typer.Option(None, help="write each page with its found layout drawn, as PNG"),
     segmenter: str = typer.Option("default", help="page segmenter: classic, learned or a layout model file"),
+    overwrite: bool = typer.Option(False, help="replace outputs that already exist in --output-dir (otherwise "
+                                               "they are kept and reported)"),
 ) -> None:
     """Find regions, text lines (polygon + baseline) and reading order, without reading."""
     from scriptio import api
 
     with user_errors():
         failures = run_pages(inputs, output_dir, output_format.value, debug_dir,
-                             segmenter=api.load_segmenter(segmenter))
+                             segmenter=api.load_segmenter(segmenter), overwrite=overwrite)
     if failures:
         raise typer.Exit(1)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from scriptio.cli.common import fail, set_threads, user_errors
+from scriptio.cli.common import check_options, fail, set_threads, user_errors
 
 # A trained model is near a good minimum: a tenth of a new model's learning rate refines it
 # without first undoing what it knows.
@@ -66,6 +66,7 @@ def train(
     """Train a line recognizer (or fine-tune one, --init), or a layout model (--task layout)."""
     from scriptio.train.lines import LineTraining, run_line_training
 
+    check_options(threads=threads, device=device)
     if task == "layout":
         return train_layout(data, val, out, minutes, epochs, lr, batch_size, device, seed, resume, init, threads)
     if task != "recognition":

@@ -6,6 +6,7 @@ point list (4.2+). All are accepted so that old and new exports train the same w
 """
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Callable
@@ -15,17 +16,17 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from scriptio.data.xmlcommon import (
+    LineIds,
     clean_text,
     load_xml,
     parse_points,
     qualifier,
     resolve_image,
     split_tag,
-    unique_id,
     wrong_root,
     xml_kind,
 )
-from scriptio.errors import FormatError
+from scriptio.errors import FormatError, InputWarning
 from scriptio.types import LineRecord, Point
 
 ALTO_V2 = "http://www.loc.gov/standards/alto/ns-v2#"
@@ -59,7 +60,7 @@ def read_alto(path: Path) -> list[LineRecord]:
 
     stem, dataset = path.stem, path.resolve().parent.name
     records: list[LineRecord] = []
-    seen: set[str] = set()
+    ids = LineIds(path, stem)
     region = -1
     layout = root.find(q("Layout"))
     pages = list(layout.iter(q("Page"))) if layout is not None else []
@@ -72,12 +73,12 @@ def read_alto(path: Path) -> list[LineRecord]:
                 what = f"TextLine {line_id}"
                 polygon = _polygon(line, q, path, what)
                 if not polygon:
-                    warnings.warn(f"{path}: {what} has neither Shape/Polygon nor HPOS/VPOS/WIDTH/HEIGHT;"
-                                  " line skipped", stacklevel=2)
+                    warnings.warn(f"{path}: {what} has neither a Shape/Polygon of 3 points or more nor "
+                                  "HPOS/VPOS/WIDTH/HEIGHT; line skipped", InputWarning, stacklevel=2)
                     continue
                 baseline = _baseline(line, path, what)
                 records.append(LineRecord(
-                    id=unique_id(f"{stem}_{line_id}", seen, path),
+                    id=ids.take(line_id),
                     image_path=image_path,
                     text=_line_text(line),
                     polygon=_scaled(polygon, scale),
@@ -87,6 +88,7 @@ def read_alto(path: Path) -> list[LineRecord]:
                     region=region,
                     order=len(records),
                 ))
+    ids.report()
     return records
 
 
@@ -96,10 +98,13 @@ def _number(element: etree._Element, name: str, path: Path) -> float | None:
     if value is None or not value.strip():
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise FormatError(path, f"{name}={value!r} on <{split_tag(element)[1]}> is not a number",
-                          "fix the attribute value") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise FormatError(path, f"{name}={value[:40]!r} on <{split_tag(element)[1]}> is not a number",
+                          "fix the attribute value")
+    return number
 
 
 def _rectangle(line: etree._Element, path: Path) -> list[Point]:
@@ -111,11 +116,11 @@ def _rectangle(line: etree._Element, path: Path) -> list[Point]:
 
 
 def _polygon(line: etree._Element, q: Callable[[str], str], path: Path, what: str) -> list[Point]:
-    """Shape/Polygon/@POINTS when given (the true outline), else the bounding rectangle."""
+    """Shape/Polygon/@POINTS when it is an outline (3 points or more), else the bounding rectangle."""
     polygon = line.find(f"{q('Shape')}/{q('Polygon')}")
     if polygon is not None:
         points = parse_points(polygon.get("POINTS"), path, f"{what} Shape/Polygon")
-        if points:
+        if len(points) >= 3:
             return points
     return _rectangle(line, path)
 
@@ -129,7 +134,7 @@ def _baseline(line: etree._Element, path: Path, what: str) -> list[Point] | None
         x, width = _number(line, "HPOS", path), _number(line, "WIDTH", path)
         if x is None or width is None:
             return None
-        y = float(value)
+        y = _number(line, "BASELINE", path)
         return [(x, y), (x + width, y)]
     return parse_points(value, path, f"{what} BASELINE") or None
 

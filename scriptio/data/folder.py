@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from scriptio.errors import FormatError, InputError
+from scriptio.errors import FormatError, InputError, InputWarning
 from scriptio.image.io import is_image_path
 from scriptio.text.normalize import normalize_text
 from scriptio.types import LineRecord
@@ -49,7 +49,7 @@ def read_folder(path: Path) -> list[LineRecord]:
     orphans = [p.name for p in entries if p.name.endswith(GT_SUFFIX) and p not in used_gt]
     if orphans:
         warnings.warn(f"{path}: {len(orphans)} .gt.txt file(s) have no image, e.g. {orphans[0]}"
-                      " (line images must be png, jpg or tif with the same name)", stacklevel=2)
+                      " (line images must be png, jpg or tif with the same name)", InputWarning, stacklevel=2)
     return records
 
 

@@ -6,35 +6,45 @@ namespace differs, so the namespace is taken from the root instead of being hard
 """
 from __future__ import annotations
 
+import math
+import statistics
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
+from PIL import Image
 
 from scriptio.data.xmlcommon import (
+    LineIds,
+    baseline_band,
     clean_text,
     load_xml,
     parse_points,
+    polygon_height,
+    polygon_problem,
     qualifier,
     resolve_image,
     split_tag,
-    unique_id,
     wrong_root,
     xml_kind,
 )
-from scriptio.errors import FormatError
+from scriptio.errors import FormatError, InputWarning
 from scriptio.types import LineRecord, Point
 
 PAGE_2013 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15"
 PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+# Band height around a baseline whose line has no usable Coords, when the file has no other
+# line to measure: a line of handwriting at 300 dpi.
+DEFAULT_LINE_HEIGHT = 64.0
 
 
 def read_page_xml(path: Path) -> list[LineRecord]:
     """All TextLines of one PAGE file, in reading order, each locating its line on the page image.
 
-    Lines without Coords cannot be cropped, so they are skipped with a warning rather than
-    failing the whole page.
+    A line whose Coords cannot be cut from the page (none, fewer than 3 points, off the page)
+    gets a band around its baseline instead, with a warning; without a usable baseline it is
+    skipped with a warning rather than failing the whole page (or being read as the whole page).
     """
     path = Path(path)
     root = load_xml(path)
@@ -46,22 +56,26 @@ def read_page_xml(path: Path) -> list[LineRecord]:
     if page is None:
         raise FormatError(path, "PAGE file has no <Page> element", "re-export the PAGE file")
     image_path = resolve_image(path, page.get("imageFilename"), "Page/@imageFilename")
+    size = _page_size(page, image_path)
 
     regions = list(page.iter(q("TextRegion")))
     region_index = {id(region): i for i, region in enumerate(regions)}
     stem, dataset = path.stem, path.resolve().parent.name
     records: list[LineRecord] = []
-    seen: set[str] = set()
+    to_repair: list[tuple[LineRecord, str]] = []
+    ids = LineIds(path, stem)
     for region in _in_reading_order(page, regions, q):
         for line in region.iterchildren(q("TextLine")):
             line_id = line.get("id") or f"line{len(records) + 1}"
             polygon = _points(line.find(q("Coords")), path, f"TextLine {line_id} Coords")
-            if not polygon:
-                warnings.warn(f"{path}: TextLine {line_id!r} has no Coords; line skipped", stacklevel=2)
-                continue
             baseline = _points(line.find(q("Baseline")), path, f"TextLine {line_id} Baseline") or None
-            records.append(LineRecord(
-                id=unique_id(f"{stem}_{line_id}", seen, path),
+            problem = polygon_problem(polygon, size)
+            if problem and baseline_band(baseline, 1.0, size) is None:
+                warnings.warn(f"{path}: TextLine {line_id!r} {problem} and no Baseline on the page to rebuild "
+                              "them from; line skipped", InputWarning, stacklevel=2)
+                continue
+            record = LineRecord(
+                id=ids.take(line_id),
                 image_path=image_path,
                 text=_line_text(line, q),
                 polygon=polygon,
@@ -70,8 +84,44 @@ def read_page_xml(path: Path) -> list[LineRecord]:
                 page=stem,
                 region=region_index[id(region)],
                 order=len(records),
-            ))
+            )
+            records.append(record)
+            if problem:
+                to_repair.append((record, f"TextLine {line_id!r} {problem}"))
+    ids.report()
+    _repair_from_baselines(path, to_repair, records, size)
     return records
+
+
+def _repair_from_baselines(path: Path, to_repair: list[tuple[LineRecord, str]], records: list[LineRecord],
+                           size: tuple[float, float] | None) -> None:
+    """Give each line without usable Coords a band around its baseline, as high as the file's
+    other lines (their median), and say so."""
+    if not to_repair:
+        return
+    broken = {id(record) for record, _ in to_repair}
+    heights = [polygon_height(r.polygon) for r in records if id(r) not in broken and r.polygon]
+    height = max(statistics.median(heights) if heights else DEFAULT_LINE_HEIGHT, 8.0)
+    for record, problem in to_repair:
+        record.polygon = baseline_band(record.baseline, height, size)
+        warnings.warn(f"{path}: {problem}; read from a band {height:.0f} px high around its Baseline",
+                      InputWarning, stacklevel=3)
+
+
+def _page_size(page: etree._Element, image_path: Path) -> tuple[float, float] | None:
+    """(width, height) the coordinates refer to: Page/@imageWidth and @imageHeight, else the
+    image's own size; None when neither can be known (then lines are not checked against it)."""
+    try:
+        width, height = float(page.get("imageWidth", "")), float(page.get("imageHeight", ""))
+        if width > 0 and height > 0 and math.isfinite(width) and math.isfinite(height):
+            return width, height
+    except ValueError:
+        pass
+    try:
+        with Image.open(image_path) as image:
+            return float(image.size[0]), float(image.size[1])
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None  # an unreadable image is reported when the page is read, not here
 
 
 def _points(coords: etree._Element | None, path: Path, what: str) -> list[Point]:
@@ -84,10 +134,13 @@ def _points(coords: etree._Element | None, path: Path, what: str) -> list[Point]
     for child in coords:
         if isinstance(child.tag, str) and split_tag(child)[1] == "Point":
             try:
-                points.append((float(child.get("x", "")), float(child.get("y", ""))))
+                point = float(child.get("x", "")), float(child.get("y", ""))
             except ValueError:
+                point = (math.nan, math.nan)
+            if not all(math.isfinite(value) for value in point):
                 raise FormatError(path, f"{what}: <Point> without numeric x and y",
-                                  "give every Point numeric x and y attributes") from None
+                                  "give every Point numeric x and y attributes")
+            points.append(point)
     return points
 
 

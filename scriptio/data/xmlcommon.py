@@ -15,10 +15,12 @@ from urllib.parse import unquote, urlparse
 
 from lxml import etree
 
-from scriptio.errors import FormatError
+from scriptio.errors import FormatError, InputWarning
 from scriptio.text.normalize import normalize_text
 from scriptio.types import Point
 
+# Namespaces are compared without their scheme: tools write the PRImA and LoC namespaces with
+# https:// as well as with the http:// of the schemas.
 PAGE_NS_PREFIX = "http://schema.primaresearch.org/PAGE/gts/pagecontent/"
 ALTO_NS_PREFIX = "http://www.loc.gov/standards/alto/"
 
@@ -52,12 +54,17 @@ def qualifier(ns: str) -> Callable[[str], str]:
     return (lambda local: f"{{{ns}}}{local}") if ns else (lambda local: local)
 
 
+def _in_namespace(namespace: str, prefix: str) -> bool:
+    """True if `namespace` starts with `prefix`, written with http:// or https://."""
+    return namespace.startswith(prefix) or namespace.startswith("https://" + prefix[len("http://"):])
+
+
 def xml_kind(root: etree._Element) -> str | None:
     """'page', 'alto' or None, judged by the root element (namespace first, name second)."""
     namespace, local = split_tag(root)
-    if namespace.startswith(PAGE_NS_PREFIX) or (local == "PcGts" and not namespace):
+    if _in_namespace(namespace, PAGE_NS_PREFIX) or (local == "PcGts" and not namespace):
         return "page"
-    if namespace.startswith(ALTO_NS_PREFIX) or (local.lower() == "alto" and not namespace):
+    if _in_namespace(namespace, ALTO_NS_PREFIX) or (local.lower() == "alto" and not namespace):
         return "alto"
     return None
 
@@ -115,27 +122,91 @@ def resolve_image(xml_path: Path, filename: str | None, attribute: str) -> Path:
         name = unquote(urlparse(name).path)
     folder = xml_path.parent
     direct = folder / name
-    if direct.is_file():
+    if _is_file(direct):
         return direct
     # PureWindowsPath splits on both '/' and '\', so 'C:\scans\p1.jpg' yields 'p1.jpg'.
     beside = folder / PureWindowsPath(name).name
-    if beside.is_file():
+    if _is_file(beside):
         return beside
     tried = str(direct) if direct == beside else f"{direct} and {beside}"
-    raise FormatError(xml_path, f"page image {filename!r} not found (looked for {tried})",
+    raise FormatError(xml_path, f"page image {_shorten(filename)!r} not found (looked for {_shorten(tried, 300)})",
                       "put the image next to the XML file")
 
 
-def unique_id(wanted: str, seen: set[str], path: Path) -> str:
-    """Keep line ids unique within a file: a duplicate gets a '_2', '_3' ... suffix and a warning."""
-    candidate, n = wanted, 1
-    while candidate in seen:
-        n += 1
-        candidate = f"{wanted}_{n}"
-    if candidate != wanted:
-        warnings.warn(f"{path}: duplicate line id {wanted!r}, renamed to {candidate!r}", stacklevel=3)
-    seen.add(candidate)
-    return candidate
+def _is_file(path: Path) -> bool:
+    """Path.is_file that is False, not an error, for names the system refuses (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+class LineIds:
+    """Line ids unique within one file: a repeated id gets a '_2', '_3' ... suffix. Record ids
+    are '<file stem>_<id>'; `report` warns once per file, naming the ids the repeats now have
+    (as written back into PAGE/ALTO/JSON outputs)."""
+
+    def __init__(self, path: Path, stem: str) -> None:
+        self.path, self.stem = path, stem
+        self.seen: set[str] = set()
+        self.renamed: list[tuple[str, str]] = []
+
+    def take(self, line_id: str) -> str:
+        candidate, n = line_id, 1
+        while candidate in self.seen:
+            n += 1
+            candidate = f"{line_id}_{n}"
+        if candidate != line_id:
+            self.renamed.append((line_id, candidate))
+        self.seen.add(candidate)
+        return f"{self.stem}_{candidate}"
+
+    def report(self) -> None:
+        if not self.renamed:
+            return
+        shown = ", ".join(f"{old!r} -> {new!r}" for old, new in self.renamed[:5])
+        more = f" and {len(self.renamed) - 5} more" if len(self.renamed) > 5 else ""
+        warnings.warn(f"{self.path}: repeated line ids renamed: {shown}{more}", InputWarning, stacklevel=3)
+
+
+def polygon_problem(polygon: list[Point], size: tuple[float, float] | None) -> str | None:
+    """Why a line polygon cannot be cut from a page of `size` (width, height), or None: a crop
+    needs 3 points and some overlap with the page."""
+    if not polygon:
+        return "has no Coords"
+    if len(polygon) < 3:
+        return f"has Coords of {len(polygon)} point(s), fewer than 3"
+    if size is not None and not _overlaps(polygon, size):
+        return f"has Coords outside the {size[0]:g}x{size[1]:g} page"
+    return None
+
+
+def _overlaps(points: list[Point], size: tuple[float, float], min_height: float = 1.0) -> bool:
+    """True if the points' bounding box covers at least 1 px of the page's width and
+    `min_height` of its height (0 for a flat baseline on the page)."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return (min(max(xs), size[0]) - max(min(xs), 0) >= 1
+            and min(max(ys), size[1]) - max(min(ys), 0) >= min_height)
+
+
+def baseline_band(baseline: list[Point] | None, height: float,
+                  size: tuple[float, float] | None) -> list[Point] | None:
+    """A polygon around a baseline: 3/4 of `height` above it (ascenders and x-height), 1/4 below
+    (descenders), kept on the page; None when the baseline cannot carry one."""
+    if not baseline or len(baseline) < 2:
+        return None
+    points = sorted(baseline)
+    if points[-1][0] - points[0][0] < 2 or (size is not None and not _overlaps(points, size, 0.0)):
+        return None
+    width, page_height = size if size is not None else (math.inf, math.inf)
+    upper = [(x, y - 0.75 * height) for x, y in points]
+    lower = [(x, y + 0.25 * height) for x, y in reversed(points)]
+    return [(min(max(x, 0.0), width), min(max(y, 0.0), page_height)) for x, y in upper + lower]
+
+
+def polygon_height(polygon: list[Point]) -> float:
+    ys = [y for _, y in polygon]
+    return max(ys) - min(ys)
 
 
 def _shorten(text: str, limit: int = 60) -> str:

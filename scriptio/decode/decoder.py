@@ -6,6 +6,7 @@ from the command line or the server down to the recognizer.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,9 @@ def build_decoder(beam: int | None = None, lm: str | None = None, lm_weight: flo
     an ARPA file or a bundle folder), its tuned beam and weights unless given."""
     if beam is not None and beam < 1:
         raise ScriptioError("--beam must be at least 1")
+    for option, value in (("--lm-weight", lm_weight), ("--word-bonus", word_bonus)):
+        if value is not None and not math.isfinite(value):
+            raise ScriptioError(f"{option} {value}: give a finite number")
     if lm is None:
         return CtcDecoder(beam=beam or 1)
     from scriptio.lm.bundle import load_language_model

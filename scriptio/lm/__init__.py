@@ -14,7 +14,7 @@ from scriptio.lm.hybrid import HybridModel
 from scriptio.lm.lexicon import Lexicon
 from scriptio.lm.ngram import NgramModel, estimate
 from scriptio.lm.scorer import LanguageScorer, make_scorer
-from scriptio.lm.tokens import SPACE, char_tokens, tokenize, word_tokens
+from scriptio.lm.tokens import SPACE, SPECIAL, char_tokens, tokenize, word_tokens
 
 MAX_ORDER = {"char": 8, "word": 4}
 
@@ -42,6 +42,20 @@ def load_lm(path: str | Path) -> NgramModel:
     return read_arpa(path)
 
 
+def lm_characters(lm: object) -> set[str] | None:
+    """The characters a language model knows (a word model's words spelled out), or None for a
+    model that does not list its vocabulary."""
+    models = [lm.words, lm.chars] if isinstance(lm, HybridModel) else [lm]
+    known: set[str] = set()
+    for model in models:
+        vocabulary = getattr(model, "vocabulary", None)
+        if vocabulary is None:
+            return None
+        for token in set(vocabulary) - SPECIAL - {SPACE}:
+            known.update(token)
+    return known
+
+
 __all__ = ["HybridModel", "LanguageScorer", "Lexicon", "NgramModel", "SPACE", "build_lm",
-           "char_tokens", "estimate", "load_lm", "make_scorer", "read_arpa", "tokenize",
+           "char_tokens", "estimate", "lm_characters", "load_lm", "make_scorer", "read_arpa", "tokenize",
            "word_tokens", "write_arpa"]

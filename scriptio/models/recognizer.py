@@ -110,10 +110,14 @@ def load_recognizer(name_or_path: str | Path | None = None, threads: int | None 
     """Rebuild a recognizer from a model file alone (or the bundled 'default'), whatever its kind."""
     path = resolve_model_path(name_or_path)
     state, metadata = read_model_file(path)
-    cls = recognizer_kind(metadata.get("kind", LEGACY_KIND), path)
+    kind = metadata.get("kind", LEGACY_KIND)
+    if not isinstance(kind, str):
+        raise ModelError(path, f"model metadata has a malformed kind {kind!r} (not a name)",
+                         "retrain or re-download the model")
+    cls = recognizer_kind(kind, path)
     try:
         recognizer = cls.from_model_file(state, metadata)
-    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as error:
         raise ModelError(path, f"model file does not match its architecture ({str(error)[:80]})",
                          "retrain the model with this scriptio version") from None
     if threads:

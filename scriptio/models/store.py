@@ -65,6 +65,14 @@ def read_model_file(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         metadata = json.loads(raw)
     except json.JSONDecodeError:
         raise ModelError(path, "model metadata is corrupt", "retrain or re-download the model") from None
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
+    if not isinstance(metadata, dict):
+        raise ModelError(path, f"model metadata is a JSON {type(metadata).__name__}, not an object",
+                         "retrain or re-download the model")
+    version = metadata.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ModelError(path, f"model metadata has a malformed format_version {repr(version)[:40]} "
+                         "(not a whole number)",
+                         "retrain or re-download the model")
+    if version > FORMAT_VERSION:
         raise ModelError(path, "model was written by a newer scriptio", "upgrade scriptio")
     return state, metadata

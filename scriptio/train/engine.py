@@ -24,7 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from scriptio.errors import InputError, ScriptioError
 from scriptio.train.optim import lr_factor, make_optimizer
+
+RESUME_FIX = "delete it to start afresh, or train without --resume"
 
 
 class Task(Protocol):
@@ -120,18 +123,37 @@ class Engine:
         os.replace(temp, self.checkpoint_path)
 
     def resume(self) -> bool:
+        """Continue from OUT/checkpoint.pt if there is one; a checkpoint that cannot be read or
+        does not fit this run is an InputError naming it (never a traceback)."""
         if not self.checkpoint_path.exists():
             return False
-        payload = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        self.network.load_state_dict(payload["network"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        if self.ema and payload.get("ema"):
-            self.ema.load_state_dict(payload["ema"])
-        self.state = EngineState(**payload["state"])
-        self.generator.set_state(payload["generator"])
+        try:
+            payload = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        except Exception as error:  # unpickling a damaged file can fail in any way
+            raise InputError(self.checkpoint_path, f"cannot resume: the checkpoint is truncated or corrupt "
+                             f"({_first_line(error)})", RESUME_FIX) from None
+        try:
+            self.network.load_state_dict(payload["network"])
+            self.optimizer.load_state_dict(payload["optimizer"])
+            if self.ema and payload.get("ema"):
+                self.ema.load_state_dict(payload["ema"])
+            self.state = EngineState(**payload["state"])
+            self.generator.set_state(payload["generator"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            raise InputError(self.checkpoint_path, f"cannot resume: the checkpoint does not fit this run "
+                             f"({_first_line(error)})", RESUME_FIX) from None
         self.log(f"resumed from {self.checkpoint_path} at step {self.state.step} "
                  f"({self.state.elapsed / 60:.1f} min trained)")
         return True
+
+    def spent(self) -> str:
+        """Why a resumed run has nothing left to do, and the option that gives it more."""
+        if self.config.minutes and self.state.elapsed >= 60 * self.config.minutes:
+            budget, option = f"{self.config.minutes:g} minutes", "--minutes"
+        else:
+            steps = self.config.max_steps
+            budget, option = f"{steps} step{'s' if steps != 1 else ''}", "--epochs (or --max-steps)"
+        return f"{self.checkpoint_path}: nothing to train: the budget of {budget} is spent; raise {option}"
 
     # ------------------------------------------------------------------ loop
     def progress(self) -> float:
@@ -174,8 +196,8 @@ class Engine:
     def fit(self, resume: bool = False) -> EngineState:
         seed_everything(self.config.seed)
         self.generator.manual_seed(self.config.seed)
-        if resume:
-            self.resume()
+        if resume and self.resume() and self.done():
+            raise ScriptioError(self.spent())
         from scriptio.train.progress import TrainProgress
 
         last_eval = time.time()
@@ -291,6 +313,10 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision in ("bf16", "auto"):
         return torch.bfloat16
     raise ValueError(f"unknown precision {precision!r}: choose auto, bf16 or fp32")
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:100]
 
 
 def seed_everything(seed: int) -> None:
