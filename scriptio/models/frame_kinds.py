@@ -93,12 +93,12 @@ class FrameCtcRecognizer(LineImageRecognizer):
     def line_posteriors(self, lines: Sequence[np.ndarray]) -> list[np.ndarray]:
         values = [torch.from_numpy(self.inputs(line)) for line in lines]
         batch, lengths = pad_frames(values)
-        logprobs, _ = self.network(batch, lengths)
+        logprobs, lengths = self.network(batch, lengths)
         return [logprobs[: int(lengths[i]), i].float().numpy() for i in range(len(values))]
 
     def recognize(self, lines: Sequence[np.ndarray], decoder=None) -> list[LineResult]:
         decoder = decoder or GREEDY
-        frame_width = float(self.inputs.spec.shift)
+        frame_width = float(self.inputs.spec.shift * getattr(self.network.config, "stack", 1))
         return [decoder.decode(p, self.alphabet, frame_width)[0] for p in self.line_posteriors(lines)]
 
     @classmethod

@@ -24,6 +24,10 @@ class FrameNetConfig:
     layers: int = 1
     context: int = 4           # mlp: frames on each side that join the centre frame
     dropout: float = 0.2
+    # blstm: frames read together per recurrent step. A line has ~300 frames; stacking 3 makes the
+    # recurrence 3x shorter (and about 3x cheaper) while the step still sees every value.
+    stack: int = 1
+    per_frame: bool = True     # blstm: one output per input frame (hybrids) or per step (CTC)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -59,22 +63,34 @@ class FrameMLP(nn.Module):
 
 
 class FrameBLSTM(nn.Module):
-    """A bidirectional LSTM over the whole frame sequence of a line."""
+    """A bidirectional LSTM over the whole frame sequence of a line, `stack` frames per step;
+    with `per_frame` each step predicts each of its frames (a hybrid's state per frame),
+    otherwise one output per step (CTC)."""
 
     arch = "frame-blstm"
 
     def __init__(self, config: FrameNetConfig) -> None:
         super().__init__()
         self.config = config
-        self.rnn = nn.LSTM(config.inputs, config.hidden, config.layers, bidirectional=True,
+        self.rnn = nn.LSTM(config.inputs * config.stack, config.hidden, config.layers, bidirectional=True,
                            dropout=config.dropout if config.layers > 1 else 0.0)
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(2 * config.hidden, config.classes)
+        per_step = config.stack if config.per_frame else 1
+        self.output = nn.Linear(2 * config.hidden, config.classes * per_step)
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        packed = pack_padded_sequence(frames.transpose(0, 1), lengths.cpu(), enforce_sorted=False)
+        n, t, d = frames.shape
+        k = self.config.stack
+        if k > 1:
+            frames = F.pad(frames, (0, 0, 0, (-t) % k)).reshape(n, -1, k * d)
+        steps = torch.div(lengths + k - 1, k, rounding_mode="floor").clamp(min=1)
+        packed = pack_padded_sequence(frames.transpose(0, 1), steps.cpu(), enforce_sorted=False)
         hidden, _ = pad_packed_sequence(self.rnn(packed)[0], total_length=frames.shape[1])
-        return self.output(self.dropout(hidden)).log_softmax(-1), lengths
+        scores = self.output(self.dropout(hidden))                              # (T/k, N, C or k*C)
+        if k > 1 and self.config.per_frame:
+            scores = scores.reshape(scores.shape[0], n, k, -1).transpose(1, 2).reshape(-1, n, self.config.classes)[:t]
+            return scores.log_softmax(-1), lengths
+        return scores.log_softmax(-1), steps if k > 1 else lengths
 
 
 def build_frame_net(config: FrameNetConfig) -> nn.Module:

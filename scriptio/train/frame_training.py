@@ -32,8 +32,8 @@ from scriptio.train.setup import load_cache
 ARCHS = {
     "hybrid-mlp": dict(kind="mlp", layers=1, hidden=1024, context=4),
     "hybrid-deep-mlp": dict(kind="mlp", layers=4, hidden=512, context=4),
-    "hybrid-blstm": dict(kind="blstm", layers=2, hidden=192),
-    "ctc-blstm": dict(kind="blstm", layers=3, hidden=192),
+    "hybrid-blstm": dict(kind="blstm", layers=2, hidden=192, stack=3),
+    "ctc-blstm": dict(kind="blstm", layers=3, hidden=192, stack=3, per_frame=False),
 }
 MIN_PRIOR = 1e-5
 
