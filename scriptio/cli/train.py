@@ -20,7 +20,8 @@ def train(
     out: Path = typer.Option(Path("runs/model"), help="folder for checkpoints and best.safetensors"),
     task: str = typer.Option("recognition", help="recognition (DATA: lines) or layout (DATA: pages.jsonl, "
                                                  "PAGE/ALTO files or folders of them)"),
-    arch: str = typer.Option("crnn", help="crnn, or a classic recognizer: hmm (GMM-HMM), hybrid-mlp, "
+    arch: str = typer.Option("crnn", help="crnn (CNN-BLSTM), mdlstm (MDLSTM + convolutions, collapsed), or a "
+                                          "classic recognizer: hmm (GMM-HMM), hybrid-mlp, "
                                           "hybrid-deep-mlp, hybrid-blstm (need --hmm), ctc-blstm (CTC on frames)"),
     hmm: Optional[Path] = typer.Option(None, help="hybrids: the GMM-HMM whose alignments and decoder they use"),
     features: str = typer.Option("handcrafted", help="classic recognizers: handcrafted or pixels frames"),
@@ -77,8 +78,10 @@ def train(
         overrides = {key: value for key, value in (("hidden", hidden), ("layers", layers)) if value is not None}
         return train_frames(arch, data, val, out, hmm, features, epochs, minutes, lr, batch_size, seed, resume,
                             threads, overrides)
-    if arch != "crnn":
-        fail(f"--arch {arch}: choose crnn, hmm, hybrid-mlp, hybrid-deep-mlp, hybrid-blstm or ctc-blstm")
+    if arch not in ("crnn", "mdlstm"):
+        fail(f"--arch {arch}: choose crnn, mdlstm, hmm, hybrid-mlp, hybrid-deep-mlp, hybrid-blstm or ctc-blstm")
+    if arch == "mdlstm" and (batch_independent or init):
+        fail("--arch mdlstm trains a new MDLSTM network: --batch-independent and --init are for crnn models")
     if weight and len(weight) != len(data):
         fail(f"give one --weight per DATA ({len(data)}), or none")
     if end_margin < 0:
@@ -86,8 +89,8 @@ def train(
     if freeze_norm and init is None:
         fail("--freeze-norm keeps a trained model's batch-norm statistics: give that model with --init")
     set_threads(threads)
-    plan = LineTraining(data=data, val=val, out=out, weights=weight or [1.0] * len(data), init=init,
-                        height=height, hidden=hidden or 192, layers=layers or 3, dropout=dropout,
+    plan = LineTraining(data=data, val=val, out=out, weights=weight or [1.0] * len(data), init=init, arch=arch,
+                        height=height, hidden=hidden, layers=layers or 3, dropout=dropout,
                         batch_independent=batch_independent,
                         end_margin=end_margin, width_normalization=width_normalization, optimizer=optimizer,
                         lr=lr or (FINE_TUNING_LR if init else NEW_MODEL_LR), weight_decay=weight_decay,

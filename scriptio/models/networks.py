@@ -6,10 +6,12 @@ from collections.abc import Callable
 from torch import nn
 
 from scriptio.nets.crnn import CRNN, CRNNConfig
+from scriptio.nets.mdlstm_net import MDLSTMConfig, MDLSTMNet
 
 # name -> function building the network from its JSON config
 NETWORKS: dict[str, Callable[[dict], nn.Module]] = {
     "crnn": lambda config: CRNN(CRNNConfig.from_json(config)),
+    "mdlstm": lambda config: MDLSTMNet(MDLSTMConfig.from_json(config)),
 }
 
 

@@ -15,6 +15,7 @@ from scriptio.errors import DataError
 from scriptio.image.normalize import DEFAULT_STEPS
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
+from scriptio.nets.mdlstm_net import MDLSTMConfig, MDLSTMNet
 from scriptio.text.codec import Alphabet
 from scriptio.train.ctc_task import CtcLineTask, LineSet
 from scriptio.train.engine import Engine, EngineConfig, EngineState
@@ -33,8 +34,9 @@ class LineTraining:
     val: list[str] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
     init: str | None = None
+    arch: str = "crnn"                 # crnn or mdlstm
     height: int = 48
-    hidden: int = 192
+    hidden: int | None = None          # crnn: LSTM units per direction (192); mdlstm: last stage's (32)
     layers: int = 3
     dropout: float = 0.2
     batch_independent: bool = False
@@ -67,10 +69,24 @@ def records_by_dataset(specs: list[str]) -> dict[str, list[LineRecord]]:
     return grouped
 
 
-def new_recognizer(texts: list[str], config: CRNNConfig, steps=DEFAULT_STEPS) -> CtcRecognizer:
+def new_recognizer(texts: list[str], config: CRNNConfig | MDLSTMConfig, steps=DEFAULT_STEPS) -> CtcRecognizer:
     alphabet = Alphabet.from_texts(texts)
     config.num_classes = alphabet.num_classes
-    return CtcRecognizer(CRNN(config), alphabet, steps)
+    network = MDLSTMNet(config) if isinstance(config, MDLSTMConfig) else CRNN(config)
+    return CtcRecognizer(network, alphabet, steps)
+
+
+def network_config_of(plan: "LineTraining") -> CRNNConfig | MDLSTMConfig:
+    """The new network's shape from the plan: MDLSTM stages widen by stage as in a2ia's design
+    (--hidden gives the last stage's units per direction)."""
+    if plan.arch == "mdlstm":
+        last = plan.hidden or MDLSTMConfig.hidden[-1]
+        hidden = tuple(max(2, last // 2 ** (2 - i)) for i in range(3))
+        return MDLSTMConfig(height=plan.height, hidden=hidden, features=(4 * hidden[0], 4 * hidden[1]),
+                            dropout=plan.dropout)
+    return CRNNConfig(height=plan.height, hidden=plan.hidden or 192, layers=plan.layers, dropout=plan.dropout,
+                      batch_independent=plan.batch_independent,
+                      end_margin=plan.end_margin if plan.batch_independent else 0)
 
 
 def fine_tuning_start(init: str, texts: list[str], batch_independent: bool, end_margin: int,
@@ -100,11 +116,8 @@ def run_line_training(plan: LineTraining, log=print) -> EngineState:
         recognizer = fine_tuning_start(plan.init, texts, plan.batch_independent, plan.end_margin,
                                        plan.width_normalization, log)
     else:
-        config = CRNNConfig(height=plan.height, hidden=plan.hidden, layers=plan.layers, dropout=plan.dropout,
-                            batch_independent=plan.batch_independent,
-                            end_margin=plan.end_margin if plan.batch_independent else 0)
-        recognizer = new_recognizer(texts, config, (*DEFAULT_STEPS, "width") if plan.width_normalization
-                                    else DEFAULT_STEPS)
+        recognizer = new_recognizer(texts, network_config_of(plan), (*DEFAULT_STEPS, "width")
+                                    if plan.width_normalization else DEFAULT_STEPS)
     sources = []
     for (spec, records), weight in zip(sets, plan.weights):
         cache = load_cache(records, recognizer.height, recognizer.steps, spec)
