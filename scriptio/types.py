@@ -12,7 +12,8 @@ class LineRecord:
     """One text line to read or train on.
 
     `image_path` is either a line image (polygon, if any, in its own coordinates) or a whole
-    page (PAGE/ALTO input), in which case `polygon` locates the line on it.
+    page (PAGE/ALTO input), in which case `polygon` locates the line on it. `frame` picks a page
+    of a multi-page TIFF (0: the first).
     """
 
     id: str
@@ -25,6 +26,7 @@ class LineRecord:
     page: str | None = None
     region: int | None = None
     order: int = 0
+    frame: int = 0
 
 
 @dataclass

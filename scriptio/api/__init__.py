@@ -195,7 +195,7 @@ def _read_line_job(job: Job, recognizer, decoder) -> Page:
             raise ScriptioError(outcome.error)
     from scriptio.image.io import load_gray
 
-    gray = load_gray(job.records[0].image_path)
+    gray = load_gray(job.records[0].image_path, job.records[0].frame)
     lines = [TextLine(id=o.source.record.id, polygon=list(o.source.polygon or []), baseline=o.source.baseline,
                       text=o.result.text, confidence=o.result.confidence, result=o.result, is_text=o.ink)
              for o in outcomes]

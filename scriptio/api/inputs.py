@@ -1,9 +1,10 @@
 """The one input expander: paths a user gives → jobs, each producing one output.
 
 At page level an image is a page (every frame of a TIFF), a PAGE/ALTO file is a page whose lines
-are given; at line level an image is one line, a PAGE/ALTO file a group of lines, a JSONL
-manifest (or a dataset folder) one job per line. Folders expand to their files. A path that
-cannot be used becomes an InputError in the stream, so the other inputs are still read.
+are given; at line level an image is one line (every frame of a TIFF one line, named as at page
+level: name, name_p2, ...), a PAGE/ALTO file a group of lines, a JSONL manifest (or a dataset
+folder) one job per line. Folders expand to their files. A path that cannot be used becomes an
+InputError in the stream, so the other inputs are still read.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scriptio.errors import InputError, ScriptioError
-from scriptio.image.io import is_image_path
+from scriptio.image.io import frame_count, is_image_path
 from scriptio.types import LineRecord
 
 LEVELS = ("line", "block", "page")
@@ -53,8 +54,16 @@ def expand_inputs(inputs: Iterable[str | Path], level: str = "page") -> Iterator
             yield error if isinstance(error, InputError) else InputError(path, str(error))
 
 
-def _line_record(image: Path) -> LineRecord:
-    return LineRecord(id=image.stem, image_path=image)
+def frame_name(stem: str, frame: int) -> str:
+    """The output stem of a TIFF's frame `frame` (0-based): the first keeps the file's stem."""
+    return stem if frame == 0 else f"{stem}_p{frame + 1}"
+
+
+def _image_line_jobs(image: Path) -> Iterator[Job]:
+    """A line image as one job; a multi-page TIFF as one job per frame (none dropped)."""
+    for frame in range(frame_count(image)):
+        name = frame_name(image.stem, frame)
+        yield Job(name, image, records=[LineRecord(id=name, image_path=image, frame=frame)])
 
 
 def _line_jobs(path: Path) -> Iterator[Job]:
@@ -65,9 +74,9 @@ def _line_jobs(path: Path) -> Iterator[Job]:
         if not images:
             raise InputError(path, "folder holds no images", "give image files or a folder of PNG/JPEG/TIFF")
         for image in images:
-            yield Job(image.stem, image, records=[_line_record(image)])
+            yield from _image_line_jobs(image)
     elif path.is_file() and is_image_path(path):
-        yield Job(path.stem, path, records=[_line_record(path)])
+        yield from _image_line_jobs(path)
     elif not path.exists():
         raise InputError(path, "no such file or folder", "check the path")
     elif path.suffix.lower() == ".xml":

@@ -66,8 +66,10 @@ def record_sources(records: Iterable[LineRecord]) -> Iterator[LineSource]:
     from scriptio.image.io import load_gray
 
     for record in records:
-        path = record.image_path
-        yield LineSource(str(path), lambda path=path: load_gray(path), record.polygon, record.baseline, record)
+        path, frame = record.image_path, record.frame
+        key = f"{path}#frame{frame + 1}" if frame else str(path)
+        yield LineSource(key, lambda path=path, frame=frame: load_gray(path, frame), record.polygon, record.baseline,
+                         record)
 
 
 def read_lines(sources: Iterable[LineSource], recognizer, decoder=None, chunk: int = 64, keep_images: bool = False,

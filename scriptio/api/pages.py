@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scriptio.api.inputs import Job
+from scriptio.api.inputs import Job, frame_name
 from scriptio.api.lines import LineSource, read_lines
 from scriptio.errors import InputError
 from scriptio.types import Page
@@ -29,8 +29,7 @@ def job_pages(job: Job, segment: Segmenter | None) -> Iterator[tuple[str, Page, 
 
     if job.xml_format is None:
         for index, gray in enumerate(load_gray_frames(job.source)):
-            name = job.name if index == 0 else f"{job.name}_p{index + 1}"
-            yield name, segment(gray, job.source), gray
+            yield frame_name(job.name, index), segment(gray, job.source), gray
         return
     page, gray = page_from_xml(job.source)
     yield job.name, page, gray

@@ -111,7 +111,11 @@ def read_line_inputs(inputs: list[Path], recognizer, decoder, output_dir: Path |
 def no_writing(job, outcome) -> str:
     """The notice for a line read as empty text because it holds no writing (not a failure: a
     blank line is a fact about the input, but one the user should not have to guess)."""
-    line = "" if len(job.records) == 1 else f"line {outcome.source.record.id}: "
+    record = outcome.source.record
+    if len(job.records) > 1:
+        line = f"line {record.id}: "
+    else:
+        line = f"frame {record.frame + 1}: " if record.frame else ""
     return f"{job.source}: {line}no writing found (blank, or all one shade); its text is left empty"
 
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scriptio.errors import InputError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".jp2"}
+# The size limits of every image read (read at each call, so a caller may change them): an image
+# is refused from its header, before anything is decoded. The largest accepted, 200 M pixels, is
+# 200 MB as grayscale; a 600-dpi A3 scan is about 7000x9900.
 MIN_SIDE = 4
 MAX_SIDE = 20000
 MAX_PIXELS = 200_000_000
@@ -44,44 +50,87 @@ def _open(source: ImageSource) -> Image.Image:
     return Image.open(path)
 
 
-def load_gray(source: ImageSource) -> np.ndarray:
+_pillow_lock = threading.Lock()
+_pillow_users = 0
+_pillow_saved: int | None = None
+
+
+@contextmanager
+def _size_checked_here() -> Iterator[None]:
+    """Pillow's decompression-bomb guard (a warning above 89 M pixels, an error above 179 M) would
+    refuse images within our limits: a 12000x12000 scan (144 M pixels) read as 'not a readable
+    image'. check_size() refuses an oversized image from its header before anything is decoded, so
+    while scriptio reads images Pillow's guard is raised (never lowered) to the largest image these
+    limits allow; it still stands behind check_size (a GIF frame larger than its header, say)."""
+    global _pillow_users, _pillow_saved
+    with _pillow_lock:
+        if _pillow_users == 0:
+            _pillow_saved = Image.MAX_IMAGE_PIXELS
+            ours = max(MAX_PIXELS, MAX_SIDE * MAX_SIDE)
+            if _pillow_saved is not None and _pillow_saved < ours:
+                Image.MAX_IMAGE_PIXELS = ours
+        _pillow_users += 1
+    try:
+        yield
+    finally:
+        with _pillow_lock:
+            _pillow_users -= 1
+            if _pillow_users == 0:
+                Image.MAX_IMAGE_PIXELS = _pillow_saved
+
+
+def load_gray(source: ImageSource, frame: int = 0) -> np.ndarray:
     """Read an image file (or its encoded bytes) as a 2-D uint8 array, raising InputError with a
-    fix on bad input."""
+    fix on bad input. `frame` picks a page of a multi-page TIFF (0: the first)."""
     name = _describe(source)
     try:
-        with warnings.catch_warnings():
+        with _size_checked_here(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with _open(source) as image:
-                width, height = image.size
-                check_size(name, width, height)
-                image = ImageOps.exif_transpose(image)
+                if frame:
+                    _seek(image, name, frame)
+                check_size(name, *image.size, what=_what(frame))
+                ImageOps.exif_transpose(image, in_place=True)
                 return to_gray_array(image)
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(name, f"image is larger than the {MAX_SIDE}-px, {MAX_PIXELS:,}-pixel limit",
+                         "downscale it first") from None
+    except UnidentifiedImageError:
         raise InputError(name, "not a readable image", "give a PNG, JPEG or TIFF file") from None
-    except (OSError, ValueError, SyntaxError) as error:
-        raise InputError(name, f"image is corrupt or truncated ({error})", "re-export the image") from None
+    except (OSError, EOFError, ValueError, SyntaxError) as error:
+        raise InputError(name, f"{_what(frame)} is corrupt or truncated ({error})", "re-export the image") from None
+
+
+def _what(frame: int) -> str:
+    return f"frame {frame + 1} of the image" if frame else "image"
+
+
+def _seek(image: Image.Image, name: str | Path, frame: int) -> None:
+    count = getattr(image, "n_frames", 1)
+    if frame >= count:
+        raise InputError(name, f"has no frame {frame + 1} (it holds {count})", "give a frame the file holds")
+    image.seek(frame)
+
+
+def frame_count(source: ImageSource) -> int:
+    """How many pages a multi-page TIFF holds: 1 for any other file, and for one that cannot be
+    opened (loading it then says what is wrong)."""
+    if not isinstance(source, bytes) and Path(source).suffix.lower() not in (".tif", ".tiff"):
+        return 1
+    try:
+        with _size_checked_here(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with _open(source) as image:
+                return max(1, int(getattr(image, "n_frames", 1))) if image.format == "TIFF" else 1
+    except (InputError, Image.DecompressionBombError, OSError, EOFError, ValueError, SyntaxError):
+        return 1
 
 
 def load_gray_frames(source: ImageSource) -> list[np.ndarray]:
     """Every frame of a multi-page TIFF (or the one image of any other file) as grayscale."""
-    name = _describe(source)
-    first = load_gray(source)
-    if not isinstance(source, bytes) and Path(source).suffix.lower() not in (".tif", ".tiff"):
-        return [first]
-    frames = [first]
-    try:
-        with _open(source) as image:
-            for index in range(1, getattr(image, "n_frames", 1)):
-                image.seek(index)
-                check_size(name, *image.size)
-                frames.append(to_gray_array(image))
-    except InputError:
-        raise
-    except (OSError, ValueError, SyntaxError) as error:
-        raise InputError(name, f"TIFF frame {len(frames) + 1} is corrupt ({error})", "re-export the file") from None
-    return frames
+    return [load_gray(source, frame) for frame in range(frame_count(source))]
 
 
 def gray_from_array(image: np.ndarray) -> np.ndarray:
@@ -101,13 +150,18 @@ def gray_from_array(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def check_size(path: Path | str, width: int, height: int) -> None:
+def check_size(path: Path | str, width: int, height: int, what: str = "image") -> None:
+    """Refuse an image (`what`: "image", "frame 2 of the image") too small to hold text or past the
+    size limits, from its declared size."""
     if width < MIN_SIDE or height < MIN_SIDE:
-        raise InputError(path, f"image is {width}x{height} px, too small to hold text",
+        raise InputError(path, f"{what} is {width}x{height} px, too small to hold text",
                          f"give an image at least {MIN_SIDE} px on each side")
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise InputError(path, f"image is {width}x{height} px, larger than the {MAX_SIDE}-px limit",
-                         "downscale it first")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise InputError(path, f"{what} is {width}x{height} px, larger than the {MAX_SIDE}-px limit",
+                         f"downscale it to at most {MAX_SIDE} px on each side")
+    if width * height > MAX_PIXELS:
+        raise InputError(path, f"{what} is {width}x{height} px ({width * height:,} pixels), larger than the "
+                         f"{MAX_PIXELS:,}-pixel limit", "downscale it first")
 
 
 def to_gray_array(image: Image.Image) -> np.ndarray:
@@ -120,4 +174,5 @@ def to_gray_array(image: Image.Image) -> np.ndarray:
         array = np.asarray(image, dtype=np.float64)
         span = max(array.max() - array.min(), 1.0)
         return ((array - array.min()) * 255.0 / span).astype(np.uint8)
-    return np.asarray(image.convert("L"), dtype=np.uint8).copy()
+    gray = image if image.mode == "L" else image.convert("L")  # a page can be 100s of MB: no needless copy
+    return np.array(gray, dtype=np.uint8)

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from scriptio.errors import DataError
+from scriptio.errors import DataError, InputError, ModelError
 from scriptio.features.frames import FrameSpec, frames
 from scriptio.hmm.model import SPACE, CharacterHmm
 from scriptio.hmm.train import Line, baum_welch_pass, linear_start, mixture_schedule, standardization
 from scriptio.models.hmm_kind import CLASSIC_HEIGHT, CLASSIC_STEPS, HmmRecognizer
 from scriptio.text.metrics import ErrorRate
+from scriptio.train.engine import RESUME_FIX
 from scriptio.train.lines import records_by_dataset
 from scriptio.train.setup import load_cache
 
@@ -56,6 +57,28 @@ def read_val(model: HmmRecognizer, lines: list[np.ndarray], texts: list[str]) ->
     return rate.cer
 
 
+def read_history(path: Path) -> list[dict]:
+    """The finished stages of a run being resumed (OUT/history.json): a list of {"stage": 1, ...},
+    {"stage": 2, ...}. A file that cannot be read as one is an InputError naming it and the fix,
+    never a traceback."""
+    try:
+        history = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InputError(path, f"cannot resume: the stage history is truncated or corrupt ({error})",
+                         RESUME_FIX) from None
+    if not isinstance(history, list):
+        raise InputError(path, "cannot resume: the stage history is not a list of stage records", RESUME_FIX)
+    for index, entry in enumerate(history, start=1):
+        if not isinstance(entry, dict) or entry.get("stage") != index or not _is_number_or_none(entry.get("val_cer")):
+            raise InputError(path, f"cannot resume: entry {index} of the stage history is not a record of "
+                             f"stage {index}", RESUME_FIX)
+    return history
+
+
+def _is_number_or_none(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
 def run_hmm_training(plan: HmmTraining, log=print) -> list[dict]:
     from scriptio.train.loading import LoadingBar
 
@@ -72,11 +95,19 @@ def run_hmm_training(plan: HmmTraining, log=print) -> list[dict]:
     chars = sorted({c for text in texts for c in text} - {SPACE})
     plan.out.mkdir(parents=True, exist_ok=True)
     state_path, history_path = plan.out / "checkpoint.safetensors", plan.out / "history.json"
-    history: list[dict] = json.loads(history_path.read_text()) if plan.resume and history_path.exists() else []
     if plan.resume and state_path.exists():
         from scriptio.models.recognizer import load_recognizer
 
-        model = load_recognizer(state_path)
+        history = read_history(history_path) if history_path.exists() else []
+        try:
+            model = load_recognizer(state_path)
+        except ModelError as error:  # "PATH: problem (fix)": keep the problem, give the fix that fits here
+            problem = str(error).removeprefix(f"{state_path}: ").split(" (")[0]
+            raise InputError(state_path, f"cannot resume: the checkpoint cannot be read ({problem})",
+                             RESUME_FIX) from None
+        if not isinstance(model, HmmRecognizer):
+            raise InputError(state_path, f"cannot resume: the checkpoint is not a GMM-HMM (kind {model.kind!r})",
+                             RESUME_FIX)
         log(f"resumed after stage {len(history)} ({model.hmm.mixtures.components} components per state)")
     else:
         history = []
