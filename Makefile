@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/scriptio sample --out samples/sample-line.png
-	$(BIN)/scriptio read --level line samples/sample-line.png
+	$(BIN)/scriptio sample --out samples/page.jpg
+	$(BIN)/scriptio read samples/page.jpg --debug-dir samples/debug
 
 test: install
 	$(BIN)/python -m pytest -q
