@@ -20,6 +20,7 @@ from scriptio.cli.read import read
 from scriptio.cli.recipe import recipe_app
 from scriptio.cli.sample import sample
 from scriptio.cli.segment import segment
+from scriptio.cli.serve import serve
 from scriptio.cli.synth import synth_app
 from scriptio.cli.train import train
 
@@ -31,6 +32,7 @@ app.command("eval")(evaluate)
 app.command()(train)
 app.command()(sample)
 app.command()(inspect)
+app.command()(serve)
 app.add_typer(synth_app, name="synth")
 app.add_typer(lm_app, name="lm")
 app.add_typer(model_app, name="model")
