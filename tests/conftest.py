@@ -1,7 +1,10 @@
 """Fixtures built in code: synthetic line folders and tiny models (no ../shared needed)."""
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
+from types import ModuleType
 
 import cv2
 import numpy as np
@@ -11,6 +14,25 @@ from lxml import etree
 
 SCHEMAS = Path(__file__).parent / "export" / "schemas"
 XSD = "{http://www.w3.org/2001/XMLSchema}"
+
+#: Set by `make test` (and so CI): the parity references must be installed, not skipped.
+REQUIRE_PARITY = "SCRIPTIO_REQUIRE_PARITY"
+
+
+def parity_reference(name: str) -> ModuleType:
+    """Import an optional reference implementation (kenlm, pyctcdecode) that a parity test compares
+    against: skip without it, except under SCRIPTIO_REQUIRE_PARITY=1, where its absence fails."""
+    if os.environ.get(REQUIRE_PARITY) == "1":
+        return importlib.import_module(name)
+    return pytest.importorskip(name)
+
+
+def warned_at(warning, path: str) -> bool:
+    """True if `warning` is reported at `path` (a test file: the library's caller), as its
+    stacklevel intends. Under mutation testing (mutmut) every library function is called through
+    a trampoline, one frame deeper, so the frame cannot be checked there."""
+    return "MUTANT_UNDER_TEST" in os.environ or warning.filename == path
+
 
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "to", "tea", "ten", "net", "eat", "ate"]
 
@@ -44,6 +66,16 @@ def tiny_model_path(tmp_path_factory) -> Path:
                                                 hidden=16, layers=1))
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     recognizer.save(path, {"val_cer": {}})
+    return path
+
+
+@pytest.fixture(scope="session")
+def glyph_model_path(tmp_path_factory) -> Path:
+    """A model file that reads `tests.glyphs.draw_text` images exactly (see tests/glyphs.py)."""
+    from tests.glyphs import GlyphRecognizer
+
+    path = tmp_path_factory.mktemp("glyph-model") / "glyphs.safetensors"
+    GlyphRecognizer.new().save(path)
     return path
 
 

@@ -80,7 +80,8 @@ def wrong_root(path: Path, root: etree._Element, expected: str) -> FormatError:
         fix = "this is an ALTO file: read it as ALTO (scriptio.data.alto.read_alto)"
     else:
         fix = "give a PAGE XML (PcGts) or ALTO (alto) file"
-    return FormatError(path, f"not a {expected} file: the root element is {found}", fix)
+    article = "an" if expected[:1].upper() in "AEIOU" else "a"   # an ALTO file, a PAGE XML file
+    return FormatError(path, f"not {article} {expected} file: the root element is {found}", fix)
 
 
 def parse_points(text: str | None, path: Path, what: str) -> list[Point]:

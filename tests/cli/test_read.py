@@ -8,6 +8,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from scriptio.cli import app
+from tests.glyphs import draw_text, write_glyph_folder
 
 runner = CliRunner()
 
@@ -16,13 +17,23 @@ def read(*args: str):
     return runner.invoke(app, ["read", "--level", "line", *args])
 
 
-def test_reads_folder_into_one_text_file_per_image(tiny_model_path, line_folder, tmp_path):
+def test_reads_folder_into_one_text_file_per_image(glyph_model_path, tmp_path):
+    texts = ["the cat sat", "on a mat", "dog"]
+    folder = tmp_path / "lines"
+    write_glyph_folder(folder, [(text, None) for text in texts])
     out = tmp_path / "out"
-    result = read("--model", str(tiny_model_path), "--output-dir", str(out), str(line_folder))
+    result = read("--model", str(glyph_model_path), "--output-dir", str(out), str(folder))
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in out.iterdir())
     assert written == ["line0000.txt", "line0001.txt", "line0002.txt"]
-    assert all(p.read_text(encoding="utf-8").endswith("\n") for p in out.iterdir())
+    assert [(out / name).read_text(encoding="utf-8") for name in written] == [text + "\n" for text in texts]
+
+
+def test_line_images_without_output_dir_print_name_and_text(glyph_model_path, tmp_path):
+    paths = write_glyph_folder(tmp_path / "lines", [("ten", None), ("eat", None)])
+    result = read("--model", str(glyph_model_path), *(str(p) for p in reversed(paths)))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["line0001\teat", "line0000\tten"]  # the order given
 
 
 def make_bad_inputs(folder: Path) -> dict[str, Path]:
@@ -93,22 +104,30 @@ def test_debug_dir_gets_before_and_after_images(tiny_model_path, line_folder, tm
 PAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15">
   <Page imageFilename="page.png" imageWidth="400" imageHeight="200">
+    <ReadingOrder><OrderedGroup id="ro">
+      <RegionRefIndexed index="0" regionRef="r2"/><RegionRefIndexed index="1" regionRef="r1"/>
+    </OrderedGroup></ReadingOrder>
     <TextRegion id="r1"><Coords points="0,0 400,0 400,200 0,200"/>
-      <TextLine id="l1"><Coords points="10,10 390,10 390,60 10,60"/></TextLine>
-      <TextLine id="l2"><Coords points="10,100 390,100 390,150 10,150"/></TextLine>
+      <TextLine id="l1"><Coords points="12,22 387,22 387,49 12,49"/></TextLine>
+    </TextRegion>
+    <TextRegion id="r2"><Coords points="0,100 400,100 400,200 0,200"/>
+      <TextLine id="l2"><Coords points="12,112 387,112 387,139 12,139"/></TextLine>
     </TextRegion>
   </Page>
 </PcGts>"""
 
 
-def test_page_xml_input_gives_one_text_file_with_a_line_per_text_line(tiny_model_path, tmp_path):
+def test_page_xml_input_gives_one_text_file_with_a_line_per_text_line(glyph_model_path, tmp_path):
+    """Each PAGE line is cut from the page by its polygon and read, in the file's reading order
+    (here bottom line first: the ReadingOrder says so, not the geometry)."""
     page = np.full((200, 400), 255, np.uint8)
-    page[25:45, 30:370:9] = 0
-    page[115:135, 30:370:9] = 0
+    for top, text in ((20, "the cat sat"), (110, "on a mat")):
+        drawn = draw_text(text)
+        page[top:top + drawn.shape[0], 10:10 + drawn.shape[1]] = drawn
     Image.fromarray(page).save(tmp_path / "page.png")
     (tmp_path / "page.xml").write_text(PAGE_XML, encoding="utf-8")
     out = tmp_path / "out"
-    result = read("--model", str(tiny_model_path), "--output-dir", str(out), str(tmp_path / "page.xml"))
+    result = read("--model", str(glyph_model_path), "--output-dir", str(out), str(tmp_path / "page.xml"))
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["page.txt"]
-    assert len((out / "page.txt").read_text(encoding="utf-8").split("\n")) == 3  # two lines + final newline
+    assert (out / "page.txt").read_text(encoding="utf-8") == "on a mat\nthe cat sat\n"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import pytest
 from typer.testing import CliRunner
 
@@ -13,6 +14,7 @@ from scriptio.lm.bundle import BUNDLE_FILE, FILES, bundled_names, load_language_
 from scriptio.lm.hybrid import HybridModel
 from scriptio.lm.ngram import NgramModel
 from tests.conftest import WORDS
+from tests.glyphs import ALPHABET, draw_text
 
 runner = CliRunner()
 TEXT = [" ".join(WORDS[i:i + 4]) for i in range(len(WORDS) - 4)] * 3
@@ -55,10 +57,35 @@ def test_bundled_models_load():
         assert choice.beam >= 1 and choice.lm is not None
 
 
-def test_read_with_lm_and_missing_lm(tiny_model_path, line_folder, bundle, tmp_path):
-    result = runner.invoke(app, ["read", "--level", "line", "--model", str(tiny_model_path),
-                                 "--lm", str(bundle / FILES["char"]), "--beam", "3", str(line_folder)])
+def test_read_with_lm_and_missing_lm(glyph_model_path, bundle, tmp_path):
+    """The 'o' of "dog" is drawn nearer to 'n': greedy reads "dng", which the character LM
+    (that has seen "dog" and never "dn") must turn back into "dog"; the sure line stays."""
+    cv2.imwrite(str(tmp_path / "a.png"), draw_text("dog", between={1: ALPHABET.index["o"] - 0.6}))
+    cv2.imwrite(str(tmp_path / "b.png"), draw_text("the cat"))
+    lines = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    greedy = runner.invoke(app, ["read", "--level", "line", "--model", str(glyph_model_path), *lines])
+    assert greedy.exit_code == 0, greedy.output
+    assert greedy.stdout.splitlines() == ["a\tdng", "b\tthe cat"]
+    result = runner.invoke(app, ["read", "--level", "line", "--model", str(glyph_model_path),
+                                 "--lm", str(bundle / FILES["char"]), "--beam", "3", *lines])
     assert result.exit_code == 0, result.output
-    missing = runner.invoke(app, ["read", "--level", "line", "--model", str(tiny_model_path),
-                                  "--lm", str(tmp_path / "nope.arpa"), str(line_folder)])
+    assert result.stdout.splitlines() == ["a\tdog", "b\tthe cat"]
+    unweighted = runner.invoke(app, ["read", "--level", "line", "--model", str(glyph_model_path), "--lm",
+                                     str(bundle / FILES["char"]), "--beam", "3", "--lm-weight", "0", *lines])
+    assert unweighted.stdout.splitlines() == ["a\tdng", "b\tthe cat"]  # the weight is what brings "dog"
+    missing = runner.invoke(app, ["read", "--level", "line", "--model", str(glyph_model_path),
+                                  "--lm", str(tmp_path / "nope.arpa"), *lines])
     assert missing.exit_code == 2 and "nope.arpa" in missing.output and "Traceback" not in missing.output
+
+
+def test_eval_with_lm_prints_the_lower_cer(glyph_model_path, bundle, tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), draw_text("dog", between={1: ALPHABET.index["o"] - 0.6}))
+    (tmp_path / "a.gt.txt").write_text("dog\n", encoding="utf-8")
+    rows = {}
+    for name, extra in (("greedy", []), ("lm", ["--lm", str(bundle / FILES["char"]), "--beam", "3"])):
+        result = runner.invoke(app, ["eval", "--model", str(glyph_model_path), *extra, str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        rows[name] = [line for line in result.stdout.splitlines() if line.startswith(f"| {tmp_path} |")]
+    assert len(rows["greedy"]) == len(rows["lm"]) == 1
+    assert rows["greedy"][0].startswith(f"| {tmp_path} | 1 | 33.33% | 100.00% | 0 |")  # "dng" for "dog"
+    assert rows["lm"][0].startswith(f"| {tmp_path} | 1 | 0.00% | 0.00% | 0 |")

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
+from scriptio.api import load_model
 from scriptio.cli import app
+from scriptio.image.io import load_gray
 from scriptio.models.store import read_model_file
+from scriptio.text.metrics import ErrorRate
 from tests.conftest import write_synthetic_folder
+from tests.glyphs import write_glyph_folder
 
 runner = CliRunner()
 
@@ -24,7 +28,30 @@ def test_train_writes_a_model_that_eval_reads(tmp_path):
     assert set(metadata["dev"]) == {"val", "score"}
     evaluated = runner.invoke(app, ["eval", "--model", str(out / "best.safetensors"), str(tmp_path / "val")])
     assert evaluated.exit_code == 0, evaluated.output
-    assert "CER" in evaluated.output and "val" in evaluated.output
+    # The row holds the CER and WER of what the trained model reads, worked out here from the
+    # model's own readings (one batch, as eval reads them: this small BLSTM is not batch-independent).
+    model, rate = load_model(out / "best.safetensors"), ErrorRate()
+    images = sorted((tmp_path / "val").glob("*.png"))
+    results = model.recognize([model.normalize(load_gray(image)) for image in images])
+    for image, result in zip(images, results):
+        rate.add(image.with_suffix("").with_suffix(".gt.txt").read_text(encoding="utf-8").strip(), result.text)
+    assert rate.lines == 4
+    row = f"| {tmp_path / 'val'} | 4 | {rate.cer:.2%} | {rate.wer:.2%} | 0 |"
+    assert [line for line in evaluated.stdout.splitlines() if line.startswith(row)], (row, evaluated.stdout)
+
+
+def test_eval_prints_cer_and_wer_of_the_text_read(glyph_model_path, tmp_path):
+    """Drawn "a mot" for "a mat": 1 character of 12 and 1 word of 4 are wrong; the unreadable
+    line (a torn PNG) is counted apart; a second dataset gets its own row."""
+    write_glyph_folder(tmp_path / "set", [("the cat", "the cat"), ("a mot", "a mat")])
+    (tmp_path / "set" / "torn.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    (tmp_path / "set" / "torn.gt.txt").write_text("ten\n", encoding="utf-8")
+    write_glyph_folder(tmp_path / "clean", [("dog", "dog")])
+    result = runner.invoke(app, ["eval", "--model", str(glyph_model_path), str(tmp_path / "set"),
+                                 str(tmp_path / "clean")])
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| /")]
+    assert [row.rsplit("|", 2)[0] for row in rows] == [f"| {tmp_path / 'set'} | 2 | 8.33% | 25.00% | 1 ",
+                                                        f"| {tmp_path / 'clean'} | 1 | 0.00% | 0.00% | 0 "]
 
 
 def test_train_without_transcriptions_is_a_one_line_error(tmp_path):

@@ -320,4 +320,5 @@ def test_no_warning_when_every_line_has_coords(tmp_path: Path) -> None:
     write_png(tmp_path / "scan.png")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        read_page_xml(write(tmp_path / "doc.xml", PAGE_2019))
+        records = read_page_xml(write(tmp_path / "doc.xml", PAGE_2019))
+    assert [(r.id, r.text) for r in records] == [("doc_x", "best"), ("doc_y", None)]

@@ -1,11 +1,10 @@
 """Word-only ARPA models go through pyctcdecode + KenLM when both are installed."""
 from __future__ import annotations
 
-import pytest
-
 import scriptio.decode.kenlm_words as kenlm_words
 from scriptio.decode.ctc import ctc
 from scriptio.lm import Lexicon, build_lm, read_arpa, write_arpa
+from tests.conftest import parity_reference
 from tests.decode.test_beam import ALPHABET, TEXTS, frames
 
 TBE_CAT = ["t", "_", {"b": 0.5, "h": 0.4}, "_", "e", "_", " ", "c", "_", "a", "_", "t"]
@@ -27,8 +26,8 @@ def test_only_word_models_read_from_arpa_without_lexicon_are_routed(tmp_path, mo
 
 
 def test_pyctcdecode_path_fixes_the_reading_and_keeps_the_result_contract(tmp_path):
-    pytest.importorskip("pyctcdecode")
-    pytest.importorskip("kenlm")
+    parity_reference("pyctcdecode")
+    parity_reference("kenlm")
     write_arpa(build_lm(TEXTS, "word", 2), tmp_path / "words.arpa.gz")
     words = read_arpa(tmp_path / "words.arpa.gz")
     assert kenlm_words.usable_for(words, None)

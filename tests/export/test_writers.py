@@ -192,16 +192,41 @@ def test_text(page):
     assert write_text(Page(None, 10, 10)) == b""
 
 
-def test_formats_registry(page):
-    assert set(FORMATS) == {"txt", "json", "page", "alto", "hocr"}
-    extensions = [fmt.extension for fmt in FORMATS.values()]
-    assert len(set(extensions)) == len(extensions)
-    for name in ("txt", "json", "hocr"):  # PAGE and ALTO carry a timestamp
-        assert write_page(page, name) == FORMATS[name].writer(page)
-    for name in ("page", "alto"):
-        assert etree.fromstring(write_page(page, name)) is not None
-    with pytest.raises(ScriptioError, match="unknown output format"):
+def test_formats_registry(page, tmp_path):
+    """Each format name writes that format, with the page's text, under its own extension."""
+    assert {name: fmt.extension for name, fmt in FORMATS.items()} == {
+        "txt": ".txt", "json": ".json", "page": ".page.xml", "alto": ".alto.xml", "hocr": ".hocr"}
+    assert write_page(page, "txt").decode("utf-8") == f"{TEXTS[0]}\n{TEXTS[1]}\n\n{TEXTS[2]}\n"
+    document = json.loads(write_page(page, "json"))
+    assert [line["text"] for region in document["regions"] for line in region["lines"]] == TEXTS
+    hocr = etree.fromstring(write_page(page, "hocr"))
+    assert hocr.tag == f"{XHTML}html"
+    assert ["".join(e.itertext()) for e in hocr.iter(f"{XHTML}span") if e.get("class") == "ocr_line"] == TEXTS
+    readers = {"page": read_page_xml, "alto": read_alto}
+    roots = {"page": "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}PcGts",
+             "alto": "{http://www.loc.gov/standards/alto/ns-v4#}alto"}
+    for name, read in readers.items():
+        data = write_page(page, name)
+        assert etree.fromstring(data).tag == roots[name]
+        path = tmp_path / f"page{FORMATS[name].extension}"
+        path.write_bytes(data)
+        assert [record.text for record in read(path)] == TEXTS
+    with pytest.raises(ScriptioError, match="unknown output format 'docx'.*txt, json, page, alto, hocr"):
         write_page(page, "docx")
+
+
+def test_layout_formats_leave_out_non_text_lines_only_where_they_cannot_flag_them(page):
+    """Lines judged not writing are dropped from the text formats but kept (flagged) in JSON."""
+    page.lines[1].is_text = False
+    assert write_page(page, "txt").decode("utf-8") == f"{TEXTS[0]}\n\n{TEXTS[2]}\n"
+    assert [line.text for line in page.lines] == TEXTS  # the page itself is left as it was
+    document = json.loads(write_page(page, "json"))
+    lines = [line for region in document["regions"] for line in region["lines"]]
+    assert [(line["text"], line["is_text"]) for line in lines] == [(TEXTS[0], True), (TEXTS[1], False),
+                                                                    (TEXTS[2], True)]
+    kept = etree.fromstring(write_page(page, "page"))
+    ns = {"pc": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+    assert [line.get("id") for line in kept.iterfind(".//pc:TextLine", ns)] == ["l1", "l3"]
 
 
 def test_awkward_pages_still_validate(page_schema, alto_schema, tmp_path):

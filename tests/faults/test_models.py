@@ -76,7 +76,9 @@ def test_lm_sharing_the_models_characters_passes_quietly(tiny_model_path, tmp_pa
     good = arpa(tmp_path, "good.arpa", ["the cat sat on a mat", "dog ran to tea ten net eat ate"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        api.check_language_model(api.load_model(tiny_model_path), api.build_decoder(lm=str(good)), str(good))
+        decoder = api.build_decoder(lm=str(good))
+        assert api.check_language_model(api.load_model(tiny_model_path), decoder, str(good)) is None
+    assert decoder.lm is not None and decoder.beam > 1   # the LM is used, not dropped to pass quietly
 
 
 def test_refusal_is_an_input_error(tiny_model_path, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from scriptio.errors import FormatError, InputError
 from scriptio.lm import build_lm, read_arpa, write_arpa
 from scriptio.lm.tokens import BOS, EOS
+from tests.conftest import parity_reference
 
 TEXTS = ["the cat sat on the mat", "the dog ran to the cat.", "a cat ate the tea", "ten net eat ate",
          "she sells sea shells", "hot tea, cold cat"] * 3 + ["once upon a time"]
@@ -111,7 +112,7 @@ def test_missing_and_binary_files(tmp_path):
 def test_kenlm_reads_our_arpa_with_the_same_scores(tmp_path, unit, order):
     """KenLM is the fast query path for models we build; it must agree with our own reader.
     (kenlm is optional: `pip install kenlm` compiles it; without it there is nothing to compare.)"""
-    kenlm = pytest.importorskip("kenlm")
+    kenlm = parity_reference("kenlm")
     model = build_lm(TEXTS, unit, order, (1, 2))
     path = tmp_path / "lm.arpa"
     write_arpa(model, path)

@@ -5,6 +5,7 @@ from scriptio.errors import ModelError
 from scriptio.models.recognizer import load_recognizer
 from scriptio.models.store import read_model_file
 from tests.conftest import write_synthetic_folder
+from tests.glyphs import draw_text
 
 
 def test_model_file_rebuilds_the_same_recognizer(tiny_model_path, tmp_path):
@@ -22,13 +23,19 @@ def test_model_file_rebuilds_the_same_recognizer(tiny_model_path, tmp_path):
     assert metadata["alphabet"]["chars"] == first.alphabet.chars
 
 
-def test_recognize_returns_results_in_input_order(tiny_model_path, tmp_path):
-    recognizer = load_recognizer(tiny_model_path)
-    lines = [np.full((32, w), 255, np.uint8) for w in (200, 40, 120)]
+def test_recognize_returns_results_in_input_order(glyph_model_path):
+    """Lines are batched by width (here 232, 40 and 128 px wide: sorted, not in input order) and every result
+    must still come back to its own line."""
+    recognizer = load_recognizer(glyph_model_path)
+    texts = ["dog ran to tea", "a", "the cat"]
+    lines = [draw_text(text, trailing=trailing) for text, trailing in zip(texts, (60, 24, 40))]
+    widths = [line.shape[1] for line in lines]
+    assert sorted(widths) != widths
     results = recognizer.recognize(lines, batch_size=2)
-    assert len(results) == 3
+    assert [result.text for result in results] == texts
     for line, result in zip(lines, results):
-        assert all(c.x1 <= line.shape[1] + 4 for c in result.chars)
+        assert "".join(c.char for c in result.chars) == result.text
+        assert 0 <= result.chars[0].x0 and result.chars[-1].x1 <= line.shape[1] - 24  # not in the blank tail
 
 
 def test_non_model_files_raise_model_error(tmp_path):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from scriptio.data.augment_batch import BatchAugmentParams
 from scriptio.data.dataset import LineCache
 from scriptio.data.linepack import write_pack
 from scriptio.data.synth import SynthParams, default_font, render_line
@@ -15,7 +16,7 @@ from scriptio.models.ctc import CtcRecognizer
 from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
 from scriptio.text.codec import Alphabet
-from scriptio.train.ctc_task import CtcLineTask, LineSet, ctc_frames_needed, fading
+from scriptio.train.ctc_task import WIDTH_MULTIPLE, CtcLineTask, LineSet, ctc_frames_needed, fading
 from scriptio.train.engine import Engine, EngineConfig
 from scriptio.types import LineRecord
 
@@ -118,3 +119,26 @@ def test_recipe_trains_from_a_pack_and_writes_a_16_bit_model(tmp_path):
     with safe_open(str(tmp_path / "run" / "best.safetensors"), framework="pt") as handle:
         assert all(handle.get_tensor(k).dtype == torch.float16 for k in handle.keys()
                    if handle.get_tensor(k).is_floating_point())
+
+
+
+def test_training_batches_are_augmented_only_when_asked():
+    """The task's own batches: with augmentation the images change (same lines, same targets),
+    without it they are the packed lines themselves."""
+    images, texts = synthetic(6, seed=5)
+    recognizer = tiny_recognizer(texts)
+
+    def task(augment):
+        return CtcLineTask(recognizer, [LineSet("toy", images, texts)], {}, batch_columns=10_000, max_batch=6,
+                           augment=augment, seed=3)
+
+    plain = task(None).next_batch(torch.Generator().manual_seed(0))
+    augmented = task(BatchAugmentParams(probability=1.0)).next_batch(torch.Generator().manual_seed(0))
+    assert torch.equal(plain["targets"], augmented["targets"]) and plain["count"] == augmented["count"] == 6
+    reference = task(None)
+    reference.refill()
+    packed, widths = reference.lines.batch(torch.from_numpy(reference.queue[0]), WIDTH_MULTIPLE)
+    assert torch.equal(plain["images"], packed) and torch.equal(plain["widths"], widths)
+    width = min(packed.shape[3], augmented["images"].shape[3])
+    moved = float((augmented["images"][..., :width] - packed[..., :width]).abs().mean())
+    assert moved > 0.01
