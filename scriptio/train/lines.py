@@ -6,7 +6,6 @@ lines; the model is evaluated once per epoch.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
