@@ -98,7 +98,7 @@ class FrameCtcRecognizer(LineImageRecognizer):
 
     def recognize(self, lines: Sequence[np.ndarray], decoder=None) -> list[LineResult]:
         decoder = decoder or GREEDY
-        frame_width = float(self.inputs.spec.shift * getattr(self.network.config, "stack", 1))
+        frame_width = float(self.inputs.spec.shift * self.network.config.stack)
         return [decoder.decode(p, self.alphabet, frame_width)[0] for p in self.line_posteriors(lines)]
 
     @classmethod
