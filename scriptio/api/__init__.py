@@ -15,17 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
+from scriptio.api.batch import LINE_SHARD, Reader, open_pool, read_job_pages, read_records
 from scriptio.api.inputs import LEVELS, Job, expand_inputs, output_stem
 from scriptio.api.lines import LineOutcome, LineSource, has_ink, map_to_input, read_lines, record_sources
-from scriptio.api.pages import Segmenter, as_one_block, flag_non_text, job_pages, page_from_xml, read_page
+from scriptio.api.pages import (Segmenter, as_one_block, flag_non_text, job_pages, page_from_xml, read_blocks,
+                                read_page, reads_blocks)
 from scriptio.decode.decoder import build_decoder
 from scriptio.errors import InputError, InputWarning, ScriptioError
 from scriptio.types import Page, Region, TextLine
 
-__all__ = ["LEVELS", "Job", "LineOutcome", "LineSource", "PageOutcome", "Segmenter", "as_one_block",
-           "build_decoder", "check_language_model", "flag_non_text", "expand_inputs", "has_ink", "load_model",
-           "load_segmenter", "map_to_input", "output_stem", "read", "read_jobs", "read_lines", "read_page",
-           "record_sources"]
+__all__ = ["LEVELS", "LINE_SHARD", "Job", "LineOutcome", "LineSource", "PageOutcome", "Reader", "Segmenter",
+           "as_one_block", "build_decoder", "check_language_model", "flag_non_text", "expand_inputs", "has_ink",
+           "load_model", "load_segmenter", "map_to_input", "open_pool", "output_stem", "read", "read_job_pages",
+           "read_jobs", "read_lines", "read_page", "read_records", "record_sources"]
 
 SEGMENTERS = ("classic", "learned")
 # The learned segmenter is the default because it beats the classical one on page CER on the val
@@ -104,16 +106,18 @@ def read_jobs(jobs: Iterable[Job], level: str = "page", recognizer=None, segment
               decoder=None) -> Iterator[PageOutcome]:
     """Pages of page- or block-level jobs, segmented (images) or taken as given (PAGE/ALTO), and
     read when a recognizer is given; each page is finished before the next is started."""
-    segment = segmenter or load_segmenter()
+    if level == "block" and reads_blocks(recognizer):
+        def segment(gray: np.ndarray, path: Path | None) -> Page:  # the image is the block: nothing to find
+            return line_page(gray, path, [])
+    else:
+        segment = segmenter or load_segmenter()
     for job in jobs:
         try:
             for name, page, gray in job_pages(job, segment):
                 if level == "block" and job.xml_format is None:
                     as_one_block(page)
                 if recognizer is not None:
-                    read_page(page, gray, recognizer, decoder)
-                    if job.xml_format is None:
-                        flag_non_text(page)
+                    _read(page, gray, recognizer, decoder, segmented=job.xml_format is None)
                 yield PageOutcome(job, name, page, gray)
         except ScriptioError as error:
             message = str(error)
@@ -178,10 +182,20 @@ def _read_image(gray: np.ndarray, image_path: Path | None, level: str, recognize
         line.result, line.text, line.confidence = outcome.result, outcome.result.text, outcome.result.confidence
         line.is_text = outcome.ink
         return page
-    page = (segmenter or load_segmenter())(gray, image_path)
+    page = (segmenter or load_segmenter())(gray, image_path) if level == "page" or not reads_blocks(recognizer) \
+        else line_page(gray, image_path, [])
     if level == "block":
         as_one_block(page)
-    return flag_non_text(read_page(page, gray, recognizer, decoder))
+    return _read(page, gray, recognizer, decoder, segmented=True)
+
+
+def _read(page: Page, gray: np.ndarray, recognizer, decoder, segmented: bool) -> Page:
+    """Read a page's lines (a line reader) or its regions (a paragraph reader); lines a segmenter
+    found that read as nothing are flagged."""
+    if segmented and reads_blocks(recognizer):
+        return flag_non_text(read_blocks(page, gray, recognizer, decoder))
+    read_page(page, gray, recognizer, decoder)
+    return flag_non_text(page) if segmented else page
 
 
 def _read_line_job(job: Job, recognizer, decoder) -> Page:

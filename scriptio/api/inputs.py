@@ -22,12 +22,15 @@ LEVELS = ("line", "block", "page")
 @dataclass
 class Job:
     """One output: `name` is its stem; `xml_format` is 'page' or 'alto' when the input is such a
-    file (its lines are read as given); `records` are the lines of a line-level job."""
+    file (its lines are read as given); `records` are the lines of a line-level job. `batch` is
+    True for a job that came out of a folder or a manifest rather than a path named by the user:
+    a rerun over a batch resumes it (outputs that exist are kept without complaint)."""
 
     name: str
     source: Path
     xml_format: str | None = None
     records: list[LineRecord] = field(default_factory=list)
+    batch: bool = False
 
 
 def output_stem(path: Path) -> str:
@@ -74,7 +77,9 @@ def _line_jobs(path: Path) -> Iterator[Job]:
         if not images:
             raise InputError(path, "folder holds no images", "give image files or a folder of PNG/JPEG/TIFF")
         for image in images:
-            yield from _image_line_jobs(image)
+            for job in _image_line_jobs(image):
+                job.batch = True
+                yield job
     elif path.is_file() and is_image_path(path):
         yield from _image_line_jobs(path)
     elif not path.exists():
@@ -83,7 +88,7 @@ def _line_jobs(path: Path) -> Iterator[Job]:
         yield Job(path.stem, path, xml_format=xml_format(path), records=read_xml(path))
     elif path.suffix.lower() == ".jsonl" or path.is_dir():
         for record in read_records(path):
-            yield Job(record.id, record.image_path, records=[record])
+            yield Job(record.id, record.image_path, records=[record], batch=True)
     else:
         raise InputError(path, "not an image",
                          "give a PNG, JPEG or TIFF file, a folder, a PAGE/ALTO file or a JSONL manifest")
@@ -98,7 +103,10 @@ def _page_jobs(path: Path) -> Iterator[Job]:
             raise InputError(path, "folder holds no images or PAGE/ALTO files",
                              "give page images (PNG/JPEG/TIFF) or .xml files")
         for file in files:  # one unusable file does not stop the folder
-            yield from expand_inputs([file], "page")
+            for item in expand_inputs([file], "page"):
+                if isinstance(item, Job):
+                    item.batch = True
+                yield item
     elif not path.exists():
         raise InputError(path, "no such file or folder", "check the path")
     elif path.suffix.lower() == ".xml":

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from scriptio.api.inputs import Job, frame_name
-from scriptio.api.lines import LineSource, read_lines
+from scriptio.api.lines import LineSource, map_to_input, read_lines
 from scriptio.errors import InputError
 from scriptio.types import Page
 
@@ -63,6 +63,36 @@ def read_page(page: Page, gray: np.ndarray, recognizer, decoder=None, chunk: int
         if outcome.result is not None and outcome.ink:
             line.result = outcome.result
             line.text, line.confidence = outcome.result.text, outcome.result.confidence
+    return page
+
+
+def reads_blocks(recognizer) -> bool:
+    """Whether a recognizer reads whole text blocks (no line segmentation) rather than lines."""
+    return bool(getattr(recognizer, "reads_blocks", False))
+
+
+def read_blocks(page: Page, gray: np.ndarray, recognizer, decoder=None) -> Page:
+    """Read every region of `page` as a block with a paragraph reader: its lines become the
+    lines the reader found (polygons: the bands it attended to), whatever lines were there."""
+    from scriptio.types import TextLine
+
+    for region in page.regions:
+        points = np.asarray(region.polygon, np.float32)
+        if not len(points):
+            continue
+        x0, y0 = np.floor(points.min(0)).astype(int).clip(0)
+        x1, y1 = np.ceil(points.max(0)).astype(int)
+        crop = gray[y0:min(y1, gray.shape[0]), x0:min(x1, gray.shape[1])]
+        if crop.size == 0:
+            region.lines = []
+            continue
+        lines = []
+        for number, found in enumerate(recognizer.read_block(crop, decoder), start=1):
+            result = map_to_input(found.result, float(x0), 1.0)
+            polygon = [(x + x0, y + y0) for x, y in found.polygon]
+            lines.append(TextLine(id=f"{region.id}_l{number}", polygon=polygon, text=result.text,
+                                  confidence=result.confidence, result=result))
+        region.lines = lines
     return page
 
 

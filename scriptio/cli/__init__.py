@@ -13,9 +13,10 @@ import typer
 
 from scriptio.cli.data import data_app
 from scriptio.cli.eval import evaluate
+from scriptio.cli.export_model import export
 from scriptio.cli.inspect import inspect
 from scriptio.cli.lm import lm_app
-from scriptio.cli.model import model_app
+from scriptio.cli.model import card, model_app
 from scriptio.cli.read import read
 from scriptio.cli.recipe import recipe_app
 from scriptio.cli.sample import sample
@@ -33,6 +34,8 @@ app.command()(train)
 app.command()(sample)
 app.command()(inspect)
 app.command()(serve)
+app.command()(export)
+app.command("model-card")(card)  # the name for `scriptio model card`: the same function
 app.add_typer(synth_app, name="synth")
 app.add_typer(lm_app, name="lm")
 app.add_typer(model_app, name="model")

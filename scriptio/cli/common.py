@@ -1,5 +1,5 @@
 """What every verb shares: one-line errors and warnings, option checks, output folders and
-atomic files, option choices."""
+atomic files, resuming a batch, option choices."""
 from __future__ import annotations
 
 import errno
@@ -69,12 +69,14 @@ def user_errors() -> Iterator[None]:
         fail(str(error))
 
 
-def check_options(threads: int | None = None, device: str | None = None) -> None:
+def check_options(threads: int | None = None, device: str | None = None, workers: int | None = None) -> None:
     """Refuse impossible option values before any work starts or any folder is made (exit 2):
-    fewer than 1 thread, a device this machine does not have. (Decoder options are checked
-    where every reader builds its decoder, `api.build_decoder`.)"""
+    fewer than 1 thread or worker, a device this machine does not have. (Decoder options are
+    checked where every reader builds its decoder, `api.build_decoder`.)"""
     if threads is not None and threads < 1:
         fail(f"--threads {threads}: give 1 or more CPU threads")
+    if workers is not None and workers < 1:
+        fail(f"--workers {workers}: give 1 or more worker processes")
     if device is not None:
         problem = device_problem(device)
         if problem:
@@ -118,11 +120,24 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         temp.write_bytes(data)
 
 
-def write_output(target: Path, data: bytes, overwrite: bool = False) -> bool:
+def write_png_atomic(path: Path, image) -> None:
+    """A debug picture, written like any output: whole or not at all."""
+    import cv2
+
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise OSError(f"cannot encode {path.name} as PNG")
+    write_bytes_atomic(path, encoded.tobytes())
+
+
+def write_output(target: Path, data: bytes, overwrite: bool = False, resume: bool = False) -> bool:
     """Write one output file, or print the one line saying why not and return False: an existing
-    file is kept unless `overwrite` (a rerun must not silently replace earlier results), and a
-    failed write (read-only folder, full disk) stops only this output."""
+    file is kept unless `overwrite` (a rerun must not silently replace earlier results) — without
+    complaint when `resume` (a rerun over a folder picks up where it stopped) — and a failed
+    write (read-only folder, full disk) stops only this output."""
     if (target.exists() or target.is_symlink()) and not overwrite:
+        if resume and target.is_file():
+            return True
         report(f"{target}: already exists, not overwritten (give --overwrite to replace it, "
                "or choose another --output-dir)")
         return False
@@ -133,6 +148,28 @@ def write_output(target: Path, data: bytes, overwrite: bool = False) -> bool:
                               _write_fix(error))))
         return False
     return True
+
+
+def already_done(job, targets: list[Path], claimed: dict[Path, str], overwrite: bool) -> bool:
+    """True when a rerun can skip `job`: it came from a folder or manifest (`job.batch`), and every
+    output it makes exists. An output that exists is complete, because outputs only ever appear
+    whole (written beside their name, then renamed onto it). A name another input of this run
+    already claimed, or the input itself, is never skipped: writing then says what is wrong."""
+    if overwrite or not job.batch or not targets:
+        return False
+    source = Path(job.source).resolve()
+    if any(t in claimed or not t.is_file() or t.resolve() == source for t in targets):
+        return False
+    for target in targets:
+        claimed[target] = str(job.source)
+    return True
+
+
+def note_skipped(skipped: int, total: int, output_dir: Path | None, what: str = "inputs") -> None:
+    """One line saying how many inputs a resumed run left alone, and how to read them again."""
+    if skipped:
+        typer.echo(f"skipped {skipped} of {total} {what}: their output already exists in {output_dir} "
+                   "(give --overwrite to read them again)", err=True)
 
 
 def _write_fix(error: OSError) -> str:

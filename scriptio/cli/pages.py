@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scriptio.cli.common import make_folders, report, write_output
+from scriptio.cli.common import already_done, make_folders, note_skipped, report, write_output, write_png_atomic
 from scriptio.cli.progress import progress_bar
 from scriptio.export import FORMATS, write_page
 from scriptio.types import Page
@@ -48,7 +48,20 @@ class PageWriter:
         self.claimed[target] = str(job.source)
         if page.image_path is not None:   # the file names its image relative to where it is written
             page.image_path = Path(os.path.relpath(Path(page.image_path).resolve(), self.output_dir.resolve()))
-        return write_output(target, write_page(page, fmt), self.overwrite)
+        return write_output(target, write_page(page, fmt), self.overwrite, resume=job.batch)
+
+    def targets(self, job) -> list[Path]:
+        """Every file a job writes: one per page (each frame of a TIFF)."""
+        from scriptio.api.inputs import frame_name
+        from scriptio.image.io import frame_count
+
+        extension = FORMATS[self.format_for(job)].extension
+        frames = 1 if job.xml_format is not None else frame_count(job.source)
+        return [self.output_dir / f"{frame_name(job.name, index)}{extension}" for index in range(frames)]
+
+    def done(self, job) -> bool:
+        """A job of a folder whose every output exists: a resumed run skips it."""
+        return self.output_dir is not None and already_done(job, self.targets(job), self.claimed, self.overwrite)
 
 
 def draw_layout(gray: np.ndarray, page: Page) -> np.ndarray:
@@ -65,8 +78,10 @@ def draw_layout(gray: np.ndarray, page: Page) -> np.ndarray:
 
 
 def run_pages(inputs: list[Path], output_dir: Path | None, fmt: str | None, debug_dir: Path | None = None,
-              level: str = "page", segmenter=None, recognizer=None, decoder=None, overwrite: bool = False) -> int:
-    """Segment (and, given a recognizer, read) every page; return how many inputs failed."""
+              level: str = "page", segmenter=None, recognizer=None, decoder=None, overwrite: bool = False,
+              pool=None) -> int:
+    """Segment (and, given a recognizer, read) every page, in `pool` (this process by default);
+    pages of a folder whose output exists are skipped. Return how many inputs failed."""
     from scriptio import api
     from scriptio.errors import InputError
 
@@ -84,17 +99,19 @@ def run_pages(inputs: list[Path], output_dir: Path | None, fmt: str | None, debu
         else:
             jobs.append(item)
     writer = PageWriter(output_dir, fmt, len(jobs) > 1, overwrite)
-    finished: set[int] = set()
+    total = len(jobs)
+    jobs = [job for job in jobs if not writer.done(job)]
+    note_skipped(total - len(jobs), total, output_dir, "pages")
+    if pool is None:
+        reader = api.Reader(recognizer, decoder, segmenter, level, keep_images=debug_dir is not None)
+        pool = api.open_pool(reader).pool
     with progress_bar(len(jobs), "reading pages" if recognizer is not None else "segmenting") as advance:
-        for outcome in api.read_jobs(jobs, level, recognizer, segmenter, decoder):
+        for outcome in api.read_job_pages(jobs, pool, on_job=lambda job: advance(1)):
             if outcome.error is not None:
                 report(outcome.error)
                 failures += 1
             else:
                 if debug_dir is not None:
-                    cv2.imwrite(str(debug_dir / f"{outcome.name}.layout.png"), draw_layout(outcome.image, outcome.page))
+                    write_png_atomic(debug_dir / f"{outcome.name}.layout.png", draw_layout(outcome.image, outcome.page))
                 failures += not writer.write(outcome.name, outcome.job, outcome.page)
-            if id(outcome.job) not in finished:
-                finished.add(id(outcome.job))
-                advance(1)
     return failures

@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import cv2
 import typer
 
-from scriptio.cli.common import Level, OutputFormat, check_options, fail, make_folders, report, set_threads, \
-    user_errors, warn, write_output
+from scriptio.cli.common import Level, OutputFormat, already_done, check_options, fail, make_folders, note_skipped, \
+    report, set_threads, user_errors, warn, write_output, write_png_atomic
 from scriptio.cli.pages import run_pages
 
 
@@ -33,24 +32,39 @@ def read(
     word_bonus: Optional[float] = typer.Option(None, help="insertion bonus per LM unit (default: tuned value)"),
     threads: int = typer.Option(2, help="CPU threads for the network"),
     overwrite: bool = typer.Option(False, help="replace outputs that already exist in --output-dir (otherwise "
-                                               "they are kept and reported)"),
+                                               "they are kept and reported; a folder's are skipped, so a "
+                                               "rerun resumes)"),
+    workers: int = typer.Option(1, help="worker processes, each loading the models once (--threads are shared "
+                                        "among them); the output is the same as with 1"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="read on a Ray cluster: the address of its head node "
+                                                          "(host:6379, ray://host:10001) or 'local'; --workers "
+                                                          "actors (default: one per CPU of the cluster)"),
 ) -> None:
     """Read handwritten pages or lines."""
     from scriptio import api
 
-    check_options(threads=threads)
+    check_options(threads=threads, workers=workers)
     with user_errors():
+        if ray is not None:  # before any model is loaded: no Ray, or no cluster there, fails at once
+            from scriptio.api.cluster import check_address, import_ray
+
+            import_ray()
+            check_address(ray)
         decoder = api.build_decoder(beam, lm, lm_weight, word_bonus)
         if level is Level.line and output_format not in (None, OutputFormat.txt):
             fail(f"--format {output_format.value} needs page geometry; use --level page, or --format txt")
         set_threads(threads)
         recognizer = api.load_model(model)
         api.check_language_model(recognizer, decoder, lm)
-        if level is Level.line:
-            failures = read_line_inputs(inputs, recognizer, decoder, output_dir, debug_dir, overwrite)
-        else:
-            failures = run_pages(inputs, output_dir, output_format.value if output_format else None, debug_dir,
-                                 level.value, api.load_segmenter(segmenter), recognizer, decoder, overwrite)
+        chosen = api.load_segmenter(segmenter) if level is not Level.line else None
+        reader = api.Reader(recognizer, decoder, chosen, level.value, keep_images=debug_dir is not None,
+                            threads=1 if ray is not None else max(1, threads // workers))
+        with api.open_pool(reader, workers, ray) as pool:
+            if level is Level.line:
+                failures = read_line_inputs(inputs, recognizer, decoder, output_dir, debug_dir, overwrite, pool)
+            else:
+                failures = run_pages(inputs, output_dir, output_format.value if output_format else None, debug_dir,
+                                     level.value, chosen, recognizer, decoder, overwrite, pool=pool)
     if failures:
         raise typer.Exit(1)
 
@@ -58,15 +72,16 @@ def read(
 def write_debug(debug_dir: Path, outcome) -> None:
     name = outcome.source.record.id
     if outcome.original is not None:
-        cv2.imwrite(str(debug_dir / f"{name}.before.png"), outcome.original)
+        write_png_atomic(debug_dir / f"{name}.before.png", outcome.original)
     if outcome.normalized is not None:
-        cv2.imwrite(str(debug_dir / f"{name}.after.png"), outcome.normalized)
+        write_png_atomic(debug_dir / f"{name}.after.png", outcome.normalized)
 
 
 def read_line_inputs(inputs: list[Path], recognizer, decoder, output_dir: Path | None,
-                     debug_dir: Path | None, overwrite: bool = False) -> int:
-    """Read every line of every input in large batches, writing each input's text as soon as its
-    last line is read; return how many inputs failed (their errors already printed)."""
+                     debug_dir: Path | None, overwrite: bool = False, pool=None) -> int:
+    """Read every line of every input, shard by shard (in `pool`: this process by default),
+    writing each input's text as soon as its last line is read; inputs of a folder or manifest
+    whose output exists are skipped. Return how many inputs failed (their errors printed)."""
     from scriptio import api
     from scriptio.cli.progress import progress_bar
     from scriptio.errors import InputError
@@ -81,14 +96,18 @@ def read_line_inputs(inputs: list[Path], recognizer, decoder, output_dir: Path |
             jobs.append(item)
     make_folders(output_dir, debug_dir)
     claimed: dict[Path, str] = {}
+    if output_dir is not None:
+        total = len(jobs)
+        jobs = [job for job in jobs if not already_done(job, [output_dir / f"{job.name}.txt"], claimed, overwrite)]
+        note_skipped(total - len(jobs), total, output_dir)
+    if pool is None:
+        pool = api.open_pool(api.Reader(recognizer, decoder, level="line", keep_images=debug_dir is not None)).pool
     owner = [index for index, job in enumerate(jobs) for _ in job.records]
     texts: list[list[str]] = [[] for _ in jobs]
     broken = [False] * len(jobs)
     remaining = [len(job.records) for job in jobs]
-    sources = api.record_sources(record for job in jobs for record in job.records)
     with progress_bar(len(owner), "reading") as advance:
-        outcomes = api.read_lines(sources, recognizer, decoder, chunk=1024, keep_images=debug_dir is not None,
-                                  on_progress=advance)
+        outcomes = api.read_records([record for job in jobs for record in job.records], pool, on_progress=advance)
         for position, outcome in enumerate(outcomes):
             index = owner[position]
             if debug_dir is not None:
@@ -135,4 +154,4 @@ def emit(job, lines: list[str], output_dir: Path | None, claimed: dict[Path, str
         report(f"{job.source}: output {target} is already written for {claimed[target]} (rename one of the inputs)")
         return False
     claimed[target] = str(job.source)
-    return write_output(target, (text + "\n").encode("utf-8"), overwrite)
+    return write_output(target, (text + "\n").encode("utf-8"), overwrite, resume=job.batch)

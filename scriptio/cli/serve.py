@@ -40,7 +40,8 @@ def serve(
                                                     "(repeatable; none: CORS stays off)"),
     threads: int = typer.Option(2, help="CPU threads for the networks"),
 ) -> None:
-    """Serve the HTTP API: POST /v1/read, POST /v1/jobs, GET /v1/jobs/{id}, GET /v1/models, /healthz."""
+    """Serve the HTTP API (POST /v1/read, POST /v1/jobs, GET /v1/jobs/{id}, POST /v1/export, GET /v1/models,
+    /healthz) and the web page at /."""
     check_options(threads=threads)
     try:
         import uvicorn
@@ -58,5 +59,6 @@ def serve(
         except ValueError as error:
             fail(str(error))
         app = create_app(settings, catalog, preload=True)
-    typer.echo(f"scriptio serve: http://{host}:{port} (API schema at /docs), jobs in {settings.db_url}", err=True)
+    typer.echo(f"scriptio serve: web page at http://{host}:{port}/ (API schema at /docs), jobs in {settings.db_url}",
+               err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -20,7 +20,8 @@ def train(
     out: Path = typer.Option(Path("runs/model"), help="folder for checkpoints and best.safetensors"),
     task: str = typer.Option("recognition", help="recognition (DATA: lines) or layout (DATA: pages.jsonl, "
                                                  "PAGE/ALTO files or folders of them)"),
-    arch: str = typer.Option("crnn", help="crnn (CNN-BLSTM), mdlstm (MDLSTM + convolutions, collapsed), or a "
+    arch: str = typer.Option("crnn", help="crnn (CNN-BLSTM), mdlstm (MDLSTM + convolutions, collapsed), "
+                                          "attention (paragraph reader: DATA are pages.jsonl files), or a "
                                           "classic recognizer: hmm (GMM-HMM), hybrid-mlp, "
                                           "hybrid-deep-mlp, hybrid-blstm (need --hmm), ctc-blstm (CTC on frames)"),
     hmm: Optional[Path] = typer.Option(None, help="hybrids: the GMM-HMM whose alignments and decoder they use"),
@@ -63,15 +64,26 @@ def train(
                                                   "characters"),
     freeze_norm: bool = typer.Option(False, help="with --init: keep its batch-norm statistics (steadier "
                                                  "fine-tunes at small learning rates)"),
+    stage: str = typer.Option("joint", help="paragraph reader: attention (attention and end decision only, the "
+                                            "line model frozen; fast), decoder (also its BLSTM, with CTC), or "
+                                            "joint (all of it)"),
 ) -> None:
-    """Train a line recognizer (or fine-tune one, --init), or a layout model (--task layout)."""
+    """Train a line recognizer (or fine-tune one, --init), or a layout model (--task layout).
+    Under torchrun (`torchrun --nproc_per_node N -m scriptio.cli train ...`), crnn and mdlstm
+    recognizers train on N processes with DDP: --batch-size is the global batch, shared out."""
+    from scriptio.train.distributed import is_main_process, launched_by_torchrun
     from scriptio.train.lines import LineTraining, run_line_training
 
     check_options(threads=threads, device=device)
+    if launched_by_torchrun() and (task != "recognition" or arch not in ("crnn", "mdlstm")):
+        which = f"--task {task}" if task != "recognition" else f"--arch {arch}"
+        fail(f"torchrun trains crnn and mdlstm recognizers only: train {which} in one process, without torchrun")
     if task == "layout":
         return train_layout(data, val, out, minutes, epochs, lr, batch_size, device, seed, resume, init, threads)
     if task != "recognition":
         fail(f"--task {task}: choose recognition or layout")
+    if arch == "attention":
+        return train_paragraph(data, out, init or "default", stage, minutes, lr, seed, resume, threads)
     if arch == "hmm":
         return train_hmm(data, val, out, features, states, mixtures, passes, resume, threads)
     if arch in ("hybrid-mlp", "hybrid-deep-mlp", "hybrid-blstm", "ctc-blstm"):
@@ -79,7 +91,7 @@ def train(
         return train_frames(arch, data, val, out, hmm, features, epochs, minutes, lr, batch_size, seed, resume,
                             threads, overrides)
     if arch not in ("crnn", "mdlstm"):
-        fail(f"--arch {arch}: choose crnn, mdlstm, hmm, hybrid-mlp, hybrid-deep-mlp, hybrid-blstm or ctc-blstm")
+        fail(f"--arch {arch}: choose crnn, mdlstm, attention, hmm, hybrid-mlp, hybrid-deep-mlp, hybrid-blstm or ctc-blstm")
     if arch == "mdlstm" and (batch_independent or init):
         fail("--arch mdlstm trains a new MDLSTM network: --batch-independent and --init are for crnn models")
     if weight and len(weight) != len(data):
@@ -99,6 +111,8 @@ def train(
                         keep_evaluations=keep_evaluations, ema=ema, device=device, freeze_norm=freeze_norm)
     with user_errors():
         state = run_line_training(plan)
+    if not is_main_process():
+        return
     if not val:
         typer.echo(f"model: {out / 'best.safetensors'} (last evaluation; give --val to keep the best one)")
     else:
@@ -152,3 +166,19 @@ def train_frames(arch: str, data: list[str], val: list[str], out: Path, hmm: Pat
                                                  epochs=epochs, minutes=minutes, lr=lr or 1e-3, batch_size=batch_size,
                                                  seed=seed, resume=resume, overrides=overrides), log=typer.echo)
     typer.echo(f"model: {out / 'best.safetensors'} (best dev score {state.best_score:.4f})")
+
+
+def train_paragraph(pages: list[str], out: Path, init: str, stage: str, minutes: float | None, lr: float | None,
+                    seed: int, resume: bool, threads: int) -> None:
+    """The paragraph reader (reads text blocks without line segmentation), from a line model."""
+    from scriptio.train.paragraph_training import STAGES, ParagraphTraining, run_paragraph_training
+
+    if stage not in STAGES:
+        fail(f"--stage {stage}: choose {' or '.join(STAGES)}")
+    set_threads(threads)
+    with user_errors():
+        state = run_paragraph_training(ParagraphTraining(pages=[Path(p) for p in pages], out=out, init=init,
+                                                         stage=stage, minutes=minutes,
+                                                         lr=lr or (1e-3 if stage == "attention" else 3e-4),
+                                                         seed=seed, resume=resume), log=typer.echo)
+    typer.echo(f"model: {out / 'best.safetensors'} (best dev CER {state.best_score:.4f})")

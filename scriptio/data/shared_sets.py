@@ -7,6 +7,15 @@ from scriptio.errors import DataError
 
 SETS = ("hooker", "copiste", "peraire", "mss20", "poilus", "lectaurep")
 FRENCH_SETS = ("copiste", "peraire", "mss20", "poilus", "lectaurep")
+# Each set's licence and source repository (../shared/README.md), for model cards.
+SET_LICENCES = {
+    "hooker": ("CC-BY-SA 4.0", "jschaefer738b/JosephHookerHTR"),
+    "copiste": ("CC-BY 4.0", "banq-dcn/Copiste-d-un-jour"),
+    "peraire": ("CC-BY 4.0", "alix-tz/peraire-ground-truth"),
+    "mss20": ("CC-BY 4.0", "HTR-United/CREMMA-MSS-20"),
+    "poilus": ("CC-BY 4.0", "HTR-United/CREMMA-AN-TestamentsDePoilus"),
+    "lectaurep": ("CC-BY 4.0", "HTR-United/lectaurep-mariages-et-divorces"),
+}
 
 
 def set_manifests(shared: Path, log=print) -> dict[str, Path]:

@@ -33,10 +33,61 @@ def _reads(metadata: dict) -> list[str]:
         return [f"- reads pages scaled to {metadata.get('work_side', '?')} px on their long side; predicts maps: "
                 f"{', '.join(metadata.get('targets', [])) or '?'}"]
     preprocessing = metadata.get("preprocessing", {})
-    alphabet = metadata.get("alphabet", {}).get("chars", [])
     return [f"- reads lines {preprocessing.get('height', '?')} px high, normalized with steps "
-            f"{', '.join(preprocessing.get('steps', [])) or '–'}",
-            f"- alphabet: {len(alphabet)} characters: `{''.join(alphabet)}`"]
+            f"{', '.join(preprocessing.get('steps', [])) or '–'}"]
+
+
+def _characters(metadata: dict) -> list[str]:
+    """The characters a recognizer writes: a CTC alphabet, or an HMM's characters and the space."""
+    chars = (metadata.get("alphabet") or {}).get("chars")
+    if chars is None and isinstance(metadata.get("chars"), list):
+        chars = [" ", *metadata["chars"]]
+    return list(chars or [])
+
+
+def _source_names(training: dict) -> list[str]:
+    """The data sets a training stage read, by name (layout stages list page sets)."""
+    names = [s["name"] for s in training.get("sources") or [] if isinstance(s, dict) and "name" in s]
+    names += [name for name in training.get("sets") or [] if isinstance(name, str)]
+    for run in (training.get("runs") or {}).values():
+        if isinstance(run, dict):
+            names += _source_names(run)
+    return list(dict.fromkeys(names))
+
+
+def _sections(metadata: dict) -> list[str]:
+    """Data, alphabet, recipe: what a reader of the card looks for first (the latest stage's)."""
+    training = metadata.get("training") or {}
+    sources = _sources(training)
+    weights = " (lines per set; ×N: the set's sampling weight)" if training.get("sources") else ""
+    lines = ["", "## Data", "", f"Last trained on: {sources}{weights}." if sources
+             else "The model file records no training data."]
+    if metadata.get("fine_tuned_from"):
+        lines.append("Earlier stages: see *How it was trained* below.")
+    chars = _characters(metadata)
+    if metadata.get("kind") != "layout":
+        lines += ["", "## Alphabet", "", f"{len(chars)} characters: `{''.join(chars)}`" if chars
+                  else "The model file records no alphabet."]
+    recipe = str(training.get("recipe", "")).strip()
+    lines += ["", "## Recipe", "", recipe or "The model file records no recipe."]
+    return lines
+
+
+def _licence(metadata: dict) -> list[str]:
+    """The weights' licence when the metadata records one, and every training set's."""
+    from scriptio.data.shared_sets import SET_LICENCES
+
+    licence = metadata.get("licence") or metadata.get("license")
+    lines = ["", "## Licence", "",
+             f"- weights: {licence if isinstance(licence, str) else json.dumps(licence, ensure_ascii=False)}"
+             if licence else "- weights: the model file records no licence"]
+    names = list(dict.fromkeys(name for stage in _stages(metadata)
+                               for name in _source_names(stage.get("training") or {})))
+    for name in names:
+        known = SET_LICENCES.get(name)
+        lines.append(f"- training data {name}: {known[0]} ({known[1]})" if known
+                     else f"- training data {name}: licence not known to scriptio")
+    return lines
 
 
 def _stages(metadata: dict) -> list[dict]:
@@ -81,20 +132,25 @@ def model_card(name_or_path: str | Path | None = None) -> str:
                      f"{', '.join(metadata['steps_added_after_training'])}")
     if metadata.get("averaged_from"):
         lines.append(f"- weights: the mean of {len(metadata['averaged_from'])} model files")
+    lines += _sections(metadata)
     measured = {key: metadata[key] for key in ("val_cer_measured", "val_cer", "dev", "val_f1_measured",
                                                            "val_page_cer_measured") if isinstance(metadata.get(key), dict)}
-    if measured:
-        lines += ["", "## Measured", "", "| figure | " + " | ".join(_measured_sets(measured)) + " |",
-                  "| --- |" + " ---: |" * len(_measured_sets(measured))]
+    sets = _measured_sets(measured)
+    lines += ["", "## Measured" if metadata.get("kind") == "layout" else "## Validation CER per set", ""]
+    if sets:
+        lines += ["| figure | " + " | ".join(sets) + " |", "| --- |" + " ---: |" * len(sets)]
         for key, values in measured.items():
-            lines.append(f"| {key} | " + " | ".join(_percent(values.get(s), s) for s in _measured_sets(measured)) + " |")
+            lines.append(f"| {key} | " + " | ".join(_percent(values.get(s), s) for s in sets) + " |")
         for key in ("val_wer_measured", "val_cer_measured_without_polygons"):
             if isinstance(metadata.get(key), dict):
                 values = metadata[key]
-                lines.append(f"| {key} | " + " | ".join(_percent(values.get(s)) for s in _measured_sets(measured)) + " |")
+                lines.append(f"| {key} | " + " | ".join(_percent(values.get(s)) for s in sets) + " |")
         command = next((v.get("command") for v in measured.values() if v.get("command")), None)
         if command:
             lines += ["", f"Measured with `{command}`."]
+    else:
+        lines.append("The model file records no measurement on validation data.")
+    lines += _licence(metadata)
     lines += ["", "## How it was trained (oldest stage first)", "",
               "| stage | started from | recipe | data (lines, weight) | settings | measured after |",
               "| ---: | --- | --- | --- | --- | --- |"]

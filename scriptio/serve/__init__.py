@@ -5,7 +5,8 @@
 
 Modules, one job each: `app` routes, `store` persistence, `worker` job threads, `reading` the one
 call into the facade, `uploads` files into pages, `catalog` models by name, `limits` size, names
-and deadlines, `errors` the JSON error shape, `schemas` the OpenAPI shapes, `settings` the knobs.
+and deadlines, `errors` the JSON error shape, `schemas` the OpenAPI shapes, `settings` the knobs,
+`edited` a corrected page posted back for export, `webpage` the page at `/` (files in `static/`).
 Importing this package needs FastAPI (`pip install scriptio[serve]`); it does not import torch.
 """
 from __future__ import annotations

@@ -11,14 +11,16 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import FastAPI, File, Form, Path, UploadFile
+from fastapi import Body, FastAPI, File, Form, Path, Query, UploadFile
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from scriptio import __version__
 from scriptio.errors import ScriptioError
+from scriptio.export import FORMATS
 from scriptio.serve.catalog import ModelCatalog
+from scriptio.serve.edited import EditedPage, content_disposition, download_name, to_page
 from scriptio.serve.errors import ApiError, install_error_handlers
 from scriptio.serve.limits import BodyLimit, ReadSlots
 from scriptio.serve.reading import MEDIA_TYPES, ReadOptions, frames_of, output_value, read_upload, render
@@ -27,6 +29,7 @@ from scriptio.serve.schemas import (ErrorBody, Health, JobAccepted, JobReport, L
 from scriptio.serve.settings import ServeSettings
 from scriptio.serve.store import FINISHED, QUEUED, JobStore, QueueFull
 from scriptio.serve.uploads import PageUpload, Upload, classify, page_with_image, pages_of
+from scriptio.serve.webpage import install_web_page
 from scriptio.serve.worker import Worker, page_processor
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -159,6 +162,21 @@ def create_app(settings: ServeSettings | None = None, catalog: ModelCatalog | No
                          pages_total=len(pages), pages_done=statuses.count("done"),
                          pages_failed=statuses.count("failed"), pages=pages)
 
+    @app.post("/v1/export", tags=["export"],
+              responses={200: {"content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
+                               "description": "the page as a document in the format asked for"},
+                         413: ERRORS[413], 422: ERRORS[422]})
+    async def export(page: EditedPage = Body(..., description="one page as POST /v1/read answers it (an item of "
+                                                               "`pages`), with its line texts corrected"),
+                     output_format: OutputFormat = Query(OutputFormat.page, alias="format")) -> Response:
+        """Write a page, its texts corrected by a person, as TXT, PAGE XML, ALTO, hOCR or JSON
+        (what the web page's downloads call). Nothing is read or stored."""
+        fmt = output_format.value
+        document = await run_in_threadpool(render, to_page(page), fmt)
+        filename = download_name(page, FORMATS[fmt].extension)
+        return Response(document, media_type=MEDIA_TYPES[fmt],
+                        headers={"Content-Disposition": content_disposition(filename)})
+
     @app.get("/v1/models", response_model=ModelsAnswer, tags=["models"])
     async def models() -> Any:
         """The recognizers, segmenter and language models a request may choose, with what their
@@ -176,6 +194,7 @@ def create_app(settings: ServeSettings | None = None, catalog: ModelCatalog | No
         return Health(status="ok", unfinished_jobs=unfinished, queued_pages=queued, workers=settings.workers,
                       paused=worker.paused)
 
+    install_web_page(app)
     return app
 
 

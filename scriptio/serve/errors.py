@@ -32,6 +32,15 @@ def _validation_message(error: RequestValidationError) -> str:
     """'level: Input should be 'line', 'block' or 'page'' — the field and what is wrong, per problem."""
     parts = []
     for problem in error.errors():
+        if problem.get("type") == "json_invalid":  # loc is ("body", offset): say what and where
+            detail = (problem.get("ctx") or {}).get("error", "")
+            offset = problem.get("loc", (None, None))[-1]
+            parts.append(f"the request body is not valid JSON ({detail} at character {offset})" if detail
+                         else "the request body is not valid JSON")
+            continue
+        if tuple(problem.get("loc", ())) == ("body",):
+            parts.append(f"request body: {problem.get('msg', 'invalid')}")
+            continue
         where = ".".join(str(item) for item in problem.get("loc", ()) if item not in ("body", "query", "path"))
         parts.append(f"{where}: {problem.get('msg', 'invalid')}" if where else str(problem.get("msg", "invalid")))
     return "; ".join(parts) or "invalid request"

@@ -131,6 +131,28 @@ class CtcLineTask:
         self.blank_window: deque[float] = deque(maxlen=stuck_window)
         self.stuck_after = stuck_after
         self.half_weights = half_weights
+        self.seed, self.rank, self.world = seed, 0, 1
+
+    # ------------------------------------------------------------------ several processes, resume
+    def shard(self, rank: int, world: int) -> None:
+        """Read share `rank` of `world` of every batch (DDP): every process draws the same global
+        batches, so the run sees the lines one process would; each share is distorted by its own
+        generator, so that the shares do not get the same distortions."""
+        self.rank, self.world = rank, world
+        self.augment_generator.manual_seed(self.seed + 7919 * rank)
+
+    def state_dict(self) -> dict:
+        """What decides the next batches: kept in checkpoints so that a resumed run is exact."""
+        return {"rng": self.rng.bit_generator.state, "queue": [batch.copy() for batch in self.queue],
+                "augment": self.augment_generator.get_state(), "blank_window": list(self.blank_window),
+                "progress": self.progress}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+        self.queue = deque(np.asarray(batch) for batch in state["queue"])
+        self.augment_generator.set_state(state["augment"].cpu())
+        self.blank_window = deque(state["blank_window"], maxlen=self.blank_window.maxlen)
+        self.progress = state["progress"]
 
     # ------------------------------------------------------------------ batches
     def source_shares(self, progress: float) -> np.ndarray:
@@ -174,6 +196,13 @@ class CtcLineTask:
         if not self.queue:
             self.refill()
         indices = self.queue.popleft()
+        items = len(indices)
+        if self.world > 1:  # lines sorted by width: every share gets lines of every width
+            share = indices[self.rank::self.world]
+            items = len(share)
+            # A share of nothing (a batch of fewer lines than processes) still reads one line, weighted
+            # 0 by the engine (items 0), so that every process takes part in the step.
+            indices = share if items else indices[:1]
         images, widths = self.lines.batch(torch.from_numpy(indices), WIDTH_MULTIPLE)
         if self.augment is not None:
             images, widths = augment_batch(images, widths, self.augment_generator, self.augment, WIDTH_MULTIPLE)
@@ -182,10 +211,10 @@ class CtcLineTask:
         lengths = torch.tensor([len(target) for target in targets], dtype=torch.long)
         return {"images": images.contiguous(memory_format=torch.channels_last), "widths": widths,
                 "targets": flat.to(self.device, non_blocking=True), "target_lengths": lengths.to(self.device),
-                "count": len(indices)}
+                "count": len(indices), "items": items}
 
     def items(self, batch: dict) -> int:
-        return batch["count"]
+        return batch.get("items", batch["count"])
 
     # ------------------------------------------------------------------ loss
     def loss(self, network: nn.Module, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:

@@ -6,7 +6,9 @@ GPUs, the NaN/inf guard, gradient clipping, an exponential moving average of the
 averaged weights are the ones evaluated and saved: they read better than any single step's,
 which is what averaging epoch files by hand used to buy), periodic evaluation, early stopping,
 atomic checkpoints and resume, and a progress bar. A task (CTC line recognition, layout, ...)
-implements `Task` below; nothing here knows about lines, pixels or CTC.
+implements `Task` below; nothing here knows about lines, pixels or CTC. Under torchrun the same
+loop runs in every process with DDP (`train.distributed`): a task that can `shard` its batches
+trains on several GPUs (or CPU processes) as it would in one process on the whole batch.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import torch
 from torch import nn
 
 from scriptio.errors import InputError, ScriptioError
+from scriptio.train.distributed import Distributed, launched_by_torchrun
 from scriptio.train.optim import lr_factor, make_optimizer
 
 RESUME_FIX = "delete it to start afresh, or train without --resume"
@@ -53,6 +56,12 @@ class Task(Protocol):
 
     def watch(self, stats: dict[str, float], step: int) -> float:
         """A factor for the learning rate from the task's own failure watches (1.0: none)."""
+
+    # Optional. shard(rank, world): from now on next_batch gives this process's share of each
+    # global batch (the same global batches in every process), and items() counts only its own
+    # items; a task without it trains in one process only. state_dict() / load_state_dict():
+    # the task's own random state, kept in checkpoints so that a resumed run draws the batches
+    # the uninterrupted one would have.
 
 
 @dataclass
@@ -94,30 +103,43 @@ class EngineState:
 
 class Engine:
     def __init__(self, task: Task, config: EngineConfig, out_dir: Path, metadata: dict | None = None,
-                 log=print) -> None:
+                 log=print, distributed: Distributed | None = None) -> None:
+        if distributed is None and launched_by_torchrun():  # N copies of one run would write over each other
+            raise ScriptioError("this training does not share its work among torchrun's processes yet: "
+                                "run it in one process, without torchrun")
         self.task = task
         self.config = config
+        self.dist = distributed or Distributed(device=config.device)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.metadata = metadata or {}
-        self.log = log
+        self.log = log if self.dist.main else (lambda message: None)
         self.device = torch.device(config.device)
-        self.network = task.network.to(self.device)
+        self.network = self.dist.prepare(task.network.to(self.device))
+        if self.dist.enabled:
+            if not callable(getattr(task, "shard", None)):
+                raise ScriptioError(f"{type(task).__name__} cannot share its batches among processes: "
+                                    "train it in one process (without torchrun)")
+            task.shard(self.dist.rank, self.dist.world)
+        self.model = self.dist.wrap(self.network)  # DDP: copies rank 0's weights to every process
         self.optimizer = make_optimizer(config.optimizer, self.network.parameters(), config.lr, config.weight_decay)
         self.ema = _Ema(self.network, config.ema_decay) if config.ema_decay > 0 else None
         self.state = EngineState()
         self.autocast_dtype = _autocast_dtype(config.precision, self.device)
         self.generator = torch.Generator(device="cpu")
+        self.step_items = 0
 
     # ------------------------------------------------------------------ checkpoints
     @property
     def checkpoint_path(self) -> Path:
         return self.out_dir / "checkpoint.pt"
 
-    def save_checkpoint(self) -> None:
+    def save_checkpoint(self, task_states: list | None = None) -> None:
+        """Everything a resumed run needs, the task's random state of every process included."""
         payload = {"network": self.network.state_dict(), "optimizer": self.optimizer.state_dict(),
                    "ema": self.ema.state_dict() if self.ema else None, "state": asdict(self.state),
-                   "generator": self.generator.get_state(), "config": asdict(self.config)}
+                   "generator": self.generator.get_state(), "config": asdict(self.config),
+                   "task": task_states if task_states is not None else [_task_state(self.task)]}
         temp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(payload, temp)
         os.replace(temp, self.checkpoint_path)
@@ -138,7 +160,11 @@ class Engine:
             if self.ema and payload.get("ema"):
                 self.ema.load_state_dict(payload["ema"])
             self.state = EngineState(**payload["state"])
-            self.generator.set_state(payload["generator"])
+            self.generator.set_state(payload["generator"].cpu())
+            states = payload.get("task") or [None]
+            own = states[self.dist.rank] if len(states) == self.dist.world else states[0]
+            if own is not None and callable(getattr(self.task, "load_state_dict", None)):
+                self.task.load_state_dict(own)
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
             raise InputError(self.checkpoint_path, f"cannot resume: the checkpoint does not fit this run "
                              f"({_first_line(error)})", RESUME_FIX) from None
@@ -172,14 +198,27 @@ class Engine:
         return lr
 
     def step(self, batch: Any) -> dict[str, float] | None:
-        """One optimizer step; None when the loss or gradient was not finite (step skipped)."""
-        self.network.train()
+        """One optimizer step; None when the loss or gradient was not finite (step skipped).
+        Under DDP every process skips together, and each share's loss is weighted by its items,
+        so the averaged gradient is the whole batch's."""
+        self.model.train()
         if self.config.freeze_norm:
             freeze_batch_norm(self.network)
         with torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
-            loss, stats = self.task.loss(self.network, batch)
+            loss, stats = self.task.loss(self.model, batch)
         self.optimizer.zero_grad(set_to_none=True)
-        if not torch.isfinite(loss):
+        finite = bool(torch.isfinite(loss))
+        items = self.task.items(batch)
+        if self.dist.enabled:
+            own = float(loss.detach()) if finite else 0.0
+            total, broken, summed = self.dist.sum([items, 0.0 if finite else 1.0, own * items])
+            finite = broken == 0
+            if finite:
+                loss = loss * (items * self.dist.world / total)
+                stats = dict(stats, loss=summed / total)
+            items = int(total)
+        self.step_items = items
+        if not finite:
             self.state.skipped_nonfinite += 1
             return None
         loss.backward()
@@ -191,10 +230,12 @@ class Engine:
         self.optimizer.step()
         if self.ema:
             self.ema.update(self.network, self.state.step)
-        return dict(stats, loss=float(loss.detach()))
+        return stats if self.dist.enabled else dict(stats, loss=float(loss.detach()))
 
     def fit(self, resume: bool = False) -> EngineState:
         seed_everything(self.config.seed)
+        if self.dist.rank:  # dropout differs between the shares; rank 0 draws as one process would
+            torch.manual_seed(self.config.seed + 7919 * self.dist.rank)
         self.generator.manual_seed(self.config.seed)
         if resume and self.resume() and self.done():
             raise ScriptioError(self.spent())
@@ -203,7 +244,7 @@ class Engine:
         last_eval = time.time()
         recent: list[dict[str, float]] = []
         items = 0
-        with TrainProgress(None, "training") as bar:
+        with TrainProgress(None, "training", enabled=self.dist.main) as bar:
             tick = time.time()
             elapsed_before = self.state.elapsed
             while not self.done():
@@ -217,9 +258,14 @@ class Engine:
                 self.state.elapsed += now - tick
                 tick = now
                 if stats is not None:
-                    items += self.task.items(batch)
+                    items += self.step_items
                     recent.append(stats)
                     self.state.lr_scale *= self.task.watch(stats, self.state.step)
+                due = self.eval_due(now - last_eval) or self.done()
+                if self.dist.enabled:  # rank 0's clock and watches steer every process
+                    self.state.elapsed, self.state.lr_scale, agreed = self.dist.broadcast(
+                        [self.state.elapsed, self.state.lr_scale, float(due)])
+                    due = bool(agreed)
                 speed = items / max(self.state.elapsed - elapsed_before, 1e-6)
                 if stats is not None:
                     bar.advance(loss=stats["loss"], cer=stats.get("cer"), lines_per_s=speed, lr=lr)
@@ -228,7 +274,7 @@ class Engine:
                     self.log(f"step {self.state.step}: " + "  ".join(f"{k} {v:.4g}" for k, v in means.items())
                              + f"  {speed:.0f} items/s  lr {lr:.2e}  ({self.state.elapsed / 60:.1f} min)")
                     recent.clear()
-                if self.eval_due(now - last_eval) or self.done():
+                if due:
                     stop = self.evaluate_and_save(speed)
                     last_eval = tick = time.time()
                     if stop:
@@ -241,7 +287,13 @@ class Engine:
         return since >= 60 * self.config.eval_every_minutes
 
     def evaluate_and_save(self, speed: float) -> bool:
-        """Evaluate the averaged weights, keep the best, checkpoint; True to stop early."""
+        """Evaluate the averaged weights, keep the best, checkpoint; True to stop early. Under
+        DDP only rank 0 evaluates and writes; its verdict is every process's."""
+        task_states = self.dist.gather(_task_state(self.task))
+        stop = self._evaluate_and_save(speed, task_states) if self.dist.main else False
+        return bool(self.dist.broadcast([float(stop)])[0])
+
+    def _evaluate_and_save(self, speed: float, task_states: list) -> bool:
         network = self.ema.network if self.ema else self.network
         network.eval()
         with torch.no_grad():
@@ -266,7 +318,7 @@ class Engine:
         if self.config.keep_evaluations:
             self.task.save_model(network, self.out_dir / "evaluations" / f"eval-{self.state.evaluations:03d}.safetensors",
                                  metadata)
-        self.save_checkpoint()
+        self.save_checkpoint(task_states)
         (self.out_dir / "history.json").write_text(json.dumps(self.state.history, indent=1, default=float))
         self.log(f"eval at step {self.state.step}: " + json.dumps(figures, default=float)
                  + (" *" if improved else ""))
@@ -313,6 +365,11 @@ def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision in ("bf16", "auto"):
         return torch.bfloat16
     raise ValueError(f"unknown precision {precision!r}: choose auto, bf16 or fp32")
+
+
+def _task_state(task: Task) -> dict | None:
+    state_dict = getattr(task, "state_dict", None)
+    return state_dict() if callable(state_dict) and not isinstance(task, nn.Module) else None
 
 
 def _first_line(error: BaseException) -> str:

@@ -6,7 +6,7 @@ lines; the model is evaluated once per epoch.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from scriptio.data.sources import read_records
@@ -17,6 +17,7 @@ from scriptio.nets.crnn import CRNN, CRNNConfig
 from scriptio.nets.mdlstm_net import MDLSTMConfig, MDLSTMNet
 from scriptio.text.codec import Alphabet
 from scriptio.train.ctc_task import CtcLineTask, LineSet
+from scriptio.train.distributed import Distributed, from_env
 from scriptio.train.engine import Engine, EngineConfig, EngineState
 from scriptio.train.finetune import extend_alphabet, fine_tuned_provenance
 from scriptio.train.setup import load_cache
@@ -107,6 +108,15 @@ def fine_tuning_start(init: str, texts: list[str], batch_independent: bool, end_
 
 
 def run_line_training(plan: LineTraining, log=print) -> EngineState:
+    """Train as planned; under torchrun, as one of its processes (`train.distributed`)."""
+    group = from_env(plan.device)
+    try:
+        return _run_line_training(replace(plan, device=group.device), log if group.main else _silent, group)
+    finally:
+        group.close()
+
+
+def _run_line_training(plan: LineTraining, log, group: Distributed) -> EngineState:
     sets = [(spec, [r for group in records_by_dataset([spec]).values() for r in group]) for spec in plan.data]
     texts = [r.text or "" for _, records in sets for r in records]
     if not any(texts):
@@ -139,8 +149,12 @@ def run_line_training(plan: LineTraining, log=print) -> EngineState:
                                          for s in sources],
                              "command": asdict(plan) | {"out": str(plan.out)}, "padded_narrow": task.padded_narrow,
                              "skipped_narrow": task.skipped_narrow}}
-    engine = Engine(task, engine_config, plan.out, metadata, log=log)
+    engine = Engine(task, engine_config, plan.out, metadata, log=log, distributed=group)
     return engine.fit(resume=plan.resume)
+
+
+def _silent(message: str) -> None:
+    pass
 
 
 def _augment():

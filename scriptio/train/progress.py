@@ -7,8 +7,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 class TrainProgress:
-    def __init__(self, total: int, description: str) -> None:
-        self.enabled = sys.stderr.isatty()
+    def __init__(self, total: int, description: str, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
         self.total = total
         self.description = description
         self.progress: Progress | None = None

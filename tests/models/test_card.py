@@ -48,3 +48,28 @@ def test_a_layout_model_card_says_what_it_reads_and_shows_counts_as_counts(tmp_p
     assert "alphabet" not in card
     assert "| dev | 90.00% | 1.5 |" in card
     assert "12 pages of poilus" in card
+
+
+def test_model_card_verb_gives_the_bundled_models_data_alphabet_recipe_cer_and_licences():
+    result = CliRunner().invoke(app, ["model-card", "default"])
+    assert result.exit_code == 0, result.output
+    card = result.output
+    assert card == model_card("default")  # an alias of `scriptio model card`, not a copy
+    sections = ["## Data", "## Alphabet", "## Recipe", "## Validation CER per set", "## Licence"]
+    assert all(f"\n{section}\n" in card for section in sections)
+    section = {name: card.split(f"\n{name}\n", 1)[1].split("\n## ", 1)[0] for name in sections}
+    assert "hooker (5131" in section["## Data"] and "characters: ` !" in section["## Alphabet"]
+    assert "fine-tune" in section["## Recipe"]
+    assert "| val_cer_measured | 19.84% | 10.44% | 8.70% |" in section["## Validation CER per set"]
+    assert "training data hooker: CC-BY-SA 4.0" in section["## Licence"]
+    assert "training data copiste: CC-BY 4.0" in section["## Licence"]
+
+
+def test_a_card_shows_a_recorded_licence_and_says_what_is_not_recorded(tiny_model_path, tmp_path):
+    state, metadata = read_model_file(tiny_model_path)
+    path = tmp_path / "licensed.safetensors"
+    save_model(path, state, {**metadata, "licence": "CC-BY 4.0", "training": {"sources": [{"name": "mine", "lines": 3}]}})
+    card = model_card(path)
+    assert "- weights: CC-BY 4.0" in card and "training data mine: licence not known to scriptio" in card
+    assert "The model file records no recipe." in card
+    assert "The model file records no measurement on validation data." in model_card(tiny_model_path)

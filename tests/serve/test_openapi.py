@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-ROUTES = {"/v1/read": {"post"}, "/v1/jobs": {"post"}, "/v1/jobs/{job_id}": {"get"}, "/v1/models": {"get"},
-          "/healthz": {"get"}}
+ROUTES = {"/v1/read": {"post"}, "/v1/jobs": {"post"}, "/v1/jobs/{job_id}": {"get"}, "/v1/export": {"post"},
+          "/v1/models": {"get"}, "/healthz": {"get"}}
 
 
 def test_schema_lists_every_route(client):
@@ -17,6 +17,7 @@ def test_schema_lists_every_route(client):
     assert "multipart/form-data" in read["requestBody"]["content"]
     assert {"200", "413", "422", "504"} <= set(read["responses"])
     assert "429" in schema["paths"]["/v1/jobs"]["post"]["responses"]
+    assert "application/json" in schema["paths"]["/v1/export"]["post"]["requestBody"]["content"]
     assert client.get("/docs").status_code == 200
 
 
