@@ -22,7 +22,8 @@ from scriptio.types import LineResult, Point
 
 # Kinds shipped with scriptio: name -> module that registers it when imported.
 BUILTIN_KINDS = {"ctc": "scriptio.models.ctc", "hmm": "scriptio.models.hmm_kind",
-                 "hybrid": "scriptio.models.frame_kinds", "ctc-frames": "scriptio.models.frame_kinds"}
+                 "hybrid": "scriptio.models.frame_kinds", "ctc-frames": "scriptio.models.frame_kinds",
+                 "paragraph": "scriptio.models.paragraph_kind"}
 # Model files written before kinds existed are CTC networks.
 LEGACY_KIND = "ctc"
 

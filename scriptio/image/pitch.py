@@ -1,0 +1,66 @@
+"""The distance between text lines of a block, measured without finding the lines.
+
+The rows of a text block alternate ink and gaps, so the ink profile (ink pixels per row) repeats
+with the line pitch: the first strong peak of its autocorrelation is the pitch. A reader that
+never segments lines still needs it, to bring any block to the scale it was trained at.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from scriptio.image.enhance import binarize_otsu
+
+MIN_PITCH = 8          # px: closer than this is noise, not lines
+MIN_PEAK = 0.15        # autocorrelation (of 1 at lag 0) a pitch peak must reach
+HARMONIC = 0.6         # a peak at half the lag this strong is the real pitch (the first one a multiple)
+LINE_OVER_PITCH = 1.2  # a line's ink extent over the pitch, for a block of one line
+
+
+def ink_profile(gray: np.ndarray) -> np.ndarray:
+    """Ink pixels per row (dark on light)."""
+    return binarize_otsu(gray).astype(np.float32).sum(axis=1)
+
+
+def line_pitch(gray: np.ndarray) -> float | None:
+    """The line pitch in px; for one line, its ink height / LINE_OVER_PITCH; None without ink."""
+    if gray.size == 0 or gray.shape[0] < 2:
+        return None
+    profile = ink_profile(gray)
+    inked = np.flatnonzero(profile > 0.02 * max(profile.max(), 1e-6))
+    if len(inked) == 0 or profile.max() <= 0:
+        return None
+    centred = profile - profile.mean()
+    size = 1 << int(np.ceil(np.log2(2 * len(centred))))
+    spectrum = np.fft.rfft(centred, size)
+    correlation = np.fft.irfft(spectrum * np.conj(spectrum), size)[: len(centred)]
+    if correlation[0] <= 0:
+        return None
+    correlation = correlation / correlation[0]
+    lag = _pitch_lag(correlation, len(centred) // 2)
+    if lag is None:
+        return float(inked[-1] - inked[0] + 1) / LINE_OVER_PITCH
+    return lag
+
+
+def _pitch_lag(correlation: np.ndarray, longest: int) -> float | None:
+    """The lag of the strongest local maximum (refined to sub-pixel), moved to a strong peak at
+    half its lag while there is one (the strongest peak can be a multiple of the pitch)."""
+    lags = np.arange(MIN_PITCH, max(MIN_PITCH, longest))
+    if len(lags) < 3:
+        return None
+    values = correlation[lags]
+    peaks = [i for i in range(1, len(lags) - 1) if values[i] >= values[i - 1] and values[i] > values[i + 1]]
+    peaks = [i for i in peaks if values[i] >= MIN_PEAK]
+    if not peaks:
+        return None
+    best = max(peaks, key=lambda i: values[i])
+    while True:
+        half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= max(2, 0.1 * lags[best])
+                and values[i] >= HARMONIC * values[best]]
+        if not half:
+            break
+        best = max(half, key=lambda i: values[i])
+    left, centre, right = values[best - 1], values[best], values[best + 1]
+    curvature = left - 2 * centre + right
+    shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+    return float(lags[best] + shift)

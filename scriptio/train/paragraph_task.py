@@ -1,0 +1,233 @@
+"""Training the paragraph reader: CTC on every line it reads, the end decision, and (where line
+positions are known) a pull of each step's attention towards its line.
+
+The loss of a block is the mean CTC loss of its lines, plus the binary cross-entropy of "no line
+here" at each step (0 for the n lines, 1 for step n+1), plus `attention_weight` times the cross-
+entropy between each step's attention over rows and its line's row. CTC alone teaches the
+attention too (Bluche 2016), but slowly; the blocks of ../shared know their lines' positions, and
+the pull fades to a tenth over the run, so the reader finishes on the reading objective.
+
+A curriculum takes windows of consecutive rows of the real blocks, from one row at the start to
+whole blocks at 60% of the run, mixed with synthetic paragraphs stacked from single line images.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from scriptio.data.blocks import Block
+from scriptio.decode.ctc import decode_greedy
+from scriptio.image.enhance import stretch_contrast
+from scriptio.text.codec import Alphabet
+from scriptio.text.metrics import ErrorRate
+
+WHOLE_BLOCKS_AT = 0.6      # progress at which windows may hold whole blocks
+MAX_ROWS = 40
+SYNTHETIC_SHARE = 0.3
+ROW_MARGIN = 0.55          # pitch fractions kept above the first and below the last row of a window
+
+
+@dataclass
+class BlockSample:
+    targets: list[list[int]]
+    centres: list[float]                  # px, in the block (row r's window is centred at stride*r + stride/2)
+    image: torch.Tensor | None = None     # (1, 1, H, W) ink = 1
+    windows: torch.Tensor | None = None   # (R, W', D): the frozen encoder's windows, computed once per block
+
+
+class ParagraphTask:
+    def __init__(self, network: nn.Module, alphabet: Alphabet, blocks: Sequence[Block],
+                 line_images: Sequence[tuple[np.ndarray, str]], dev: Sequence[Block],
+                 save: Callable[[nn.Module, Path, dict], None], pitch: float, blocks_per_step: int = 2,
+                 attention_weight: float = 1.0, seed: int = 0, dev_blocks: int = 40) -> None:
+        self.network = network
+        self.alphabet = alphabet
+        self.blocks = list(blocks)
+        self.line_images = list(line_images)
+        self.dev = list(dev)[:dev_blocks]
+        self.save = save
+        self.pitch = pitch
+        self.blocks_per_step = blocks_per_step
+        self.attention_weight = attention_weight
+        self.rng = np.random.default_rng(seed)
+        self.progress = 0.0
+        self.cache: dict[int, torch.Tensor] = {}
+
+    # -- data -----------------------------------------------------------------------------------
+    def max_rows(self, progress: float) -> int:
+        return max(1, min(MAX_ROWS, round(1 + (MAX_ROWS - 1) * progress / WHOLE_BLOCKS_AT)))
+
+    def next_batch(self, generator: torch.Generator, progress: float) -> list[BlockSample]:
+        self.progress = progress
+        limit = self.max_rows(progress)
+        cached = self.network.encoder_frozen
+        batch = []
+        for _ in range(self.blocks_per_step):
+            # synthetic paragraphs would need the encoder at every step: only where it learns
+            if self.line_images and not cached and (not self.blocks or self.rng.random() < SYNTHETIC_SHARE):
+                image, texts, centres = self.synthetic(limit)
+                batch.append(BlockSample([self.alphabet.encode(t) for t in texts], centres, image=_tensor(image)))
+                continue
+            index = int(self.rng.integers(len(self.blocks)))
+            if cached:
+                windows, texts, centres = self.cached_window(index, limit)
+                batch.append(BlockSample([self.alphabet.encode(t) for t in texts], centres, windows=windows))
+            else:
+                image, texts, centres = self.window(self.blocks[index], limit)
+                batch.append(BlockSample([self.alphabet.encode(t) for t in texts], centres, image=_tensor(image)))
+        return batch
+
+    def block_windows(self, index: int) -> torch.Tensor:
+        """The frozen encoder's windows of a whole block (computed on first use, kept in fp16)."""
+        if index not in self.cache:
+            cnn = self.network.reader.cnn
+            was_training = cnn.training
+            cnn.eval()
+            device = next(self.network.parameters()).device
+            with torch.no_grad():
+                self.cache[index] = self.network.encode(_tensor(self.blocks[index].image).to(device)).half()
+            cnn.train(was_training)
+        return self.cache[index]
+
+    def cached_window(self, index: int, limit: int) -> tuple[torch.Tensor, list[str], list[float]]:
+        """`window` on the cached windows: the rows of the block around up to `limit` of its lines."""
+        block, windows = self.blocks[index], self.block_windows(index)
+        count, start = self.pick_rows(block, limit)
+        stride = self.network.stride
+        first = min(windows.shape[0] - 1,
+                    max(0, int(np.floor((block.centres[start] - ROW_MARGIN * self.pitch) / stride))))
+        last = min(windows.shape[0], int(np.ceil((block.centres[start + count - 1] + ROW_MARGIN * self.pitch) / stride)))
+        centres = [c - stride * first for c in block.centres[start:start + count]]
+        return windows[first:max(last, first + 1)].float(), block.texts[start:start + count], centres
+
+    def pick_rows(self, block: Block, limit: int) -> tuple[int, int]:
+        count = int(self.rng.integers(1, min(limit, len(block.texts)) + 1))
+        return count, int(self.rng.integers(0, len(block.texts) - count + 1))
+
+    def window(self, block: Block, limit: int) -> tuple[np.ndarray, list[str], list[float]]:
+        """Up to `limit` consecutive rows of a block, cropped with a margin."""
+        count, start = self.pick_rows(block, limit)
+        if count == len(block.texts):
+            return block.image, block.texts, block.centres
+        top = max(0, int(block.centres[start] - ROW_MARGIN * self.pitch))
+        bottom = min(block.image.shape[0], int(np.ceil(block.centres[start + count - 1] + ROW_MARGIN * self.pitch)))
+        centres = [c - top for c in block.centres[start:start + count]]
+        return block.image[top:bottom], block.texts[start:start + count], centres
+
+    def synthetic(self, limit: int) -> tuple[np.ndarray, list[str], list[float]]:
+        """Line images stacked at the reader's pitch (jittered), darker ink wins where they meet."""
+        count = int(self.rng.integers(1, min(limit, 12) + 1))
+        picks = [self.line_images[i] for i in self.rng.integers(len(self.line_images), size=count)]
+        height = self.pitch * 1.2
+        lines, offsets, texts, centres = [], [], [], []
+        y = 0.0
+        for gray, text in picks:
+            line_height = height * self.rng.uniform(0.9, 1.1)
+            width = max(1, round(gray.shape[1] * line_height / gray.shape[0]))
+            lines.append(cv2.resize(stretch_contrast(gray), (width, round(line_height)), interpolation=cv2.INTER_AREA))
+            offsets.append((int(self.rng.integers(0, 40)), int(y)))
+            texts.append(text)
+            centres.append(y + line_height / 2)
+            y += self.pitch * self.rng.uniform(0.9, 1.1)
+        canvas = np.full((int(y + height), max(x + line.shape[1] for line, (x, _) in zip(lines, offsets)) + 8),
+                         255, np.uint8)
+        for line, (x, top) in zip(lines, offsets):
+            region = canvas[top:top + line.shape[0], x:x + line.shape[1]]
+            np.minimum(region, line[: region.shape[0], : region.shape[1]], out=region)
+        return canvas, texts, centres
+
+    def items(self, batch: list[BlockSample]) -> int:
+        return sum(len(sample.targets) for sample in batch)
+
+    # -- loss -----------------------------------------------------------------------------------
+    def attention_pull(self, progress: float) -> float:
+        return self.attention_weight * max(0.1, 1.0 - progress / WHOLE_BLOCKS_AT)
+
+    def loss(self, network: nn.Module, batch: list[BlockSample]) -> tuple[torch.Tensor, dict[str, float]]:
+        device = next(network.parameters()).device
+        total = torch.zeros((), device=device)
+        ctc_sum = stop_sum = pull_sum = 0.0
+        read = not network.decoder_frozen   # a frozen line decoder has nothing to learn from CTC
+        for sample in batch:
+            lines = len(sample.targets)
+            if sample.windows is not None:
+                output = network.read_windows(sample.windows.to(device), steps=lines + 1, read=read)
+            else:
+                output = network(sample.image.to(device), steps=lines + 1, read=read)
+            ctc = block_ctc(output.logprobs[:, :lines], sample.targets) if read else torch.zeros((), device=device)
+            stop_target = torch.zeros(lines + 1, device=device)
+            stop_target[-1] = 1.0
+            # the one "stop" step weighs as much as the n "go on" steps together
+            stop = F.binary_cross_entropy_with_logits(output.stop_logits.float(), stop_target,
+                                                      pos_weight=torch.tensor(float(lines), device=device))
+            pull = attention_pull_loss(output.attention[:lines], sample.centres, network.stride)
+            weight = self.attention_pull(self.progress) if read else self.attention_weight
+            total = total + ctc + stop + weight * pull
+            ctc_sum += float(ctc.detach())
+            stop_sum += float(stop.detach())
+            pull_sum += float(pull.detach())
+        count = len(batch)
+        return total / count, {"ctc": ctc_sum / count, "stop": stop_sum / count, "pull": pull_sum / count}
+
+    def watch(self, stats: dict[str, float], step: int) -> float:
+        return 1.0
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def read(self, network: nn.Module, image: np.ndarray) -> list[str]:
+        was_training = network.training
+        network.eval()
+        with torch.inference_mode():
+            output = network(_tensor(image).to(next(network.parameters()).device))
+        network.train(was_training)
+        logprobs = output.logprobs.float().numpy()
+        return [decode_greedy(logprobs[:, line], self.alphabet).text for line in range(logprobs.shape[1])]
+
+    def evaluate(self, network: nn.Module) -> dict:
+        if not self.dev:
+            return {"score": None}
+        rate, lines = ErrorRate(), ErrorRate()
+        found = expected = 0
+        for block in self.dev:
+            texts = self.read(network, block.image)
+            rate.add(block.text, "\n".join(texts))
+            found, expected = found + len(texts), expected + len(block.texts)
+        return {"cer": round(rate.cer, 4), "lines_found": found, "lines_expected": expected, "score": rate.cer}
+
+    def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:
+        self.save(network, path, metadata)
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    """A gray block (ink dark) as the (1, 1, H, W) ink = 1 tensor the reader takes."""
+    return torch.from_numpy(1.0 - image.astype(np.float32) / 255.0)[None, None]
+
+
+def block_ctc(logprobs: torch.Tensor, targets: list[list[int]]) -> torch.Tensor:
+    """Mean over a block's lines of their CTC loss; (T, L, C) log-probabilities, all T frames valid."""
+    frames, lines = logprobs.shape[0], logprobs.shape[1]
+    flat = torch.tensor([label for target in targets for label in target], dtype=torch.long)
+    lengths = torch.tensor([len(target) for target in targets], dtype=torch.long)
+    return F.ctc_loss(logprobs.float(), flat, torch.full((lines,), frames, dtype=torch.long), lengths,
+                      blank=0, reduction="sum", zero_infinity=True) / lines
+
+
+def attention_pull_loss(attention: torch.Tensor, centres: Sequence[float], stride: int) -> torch.Tensor:
+    """Cross-entropy of each line's attention (L, R) against its row, split between the two rows
+    nearest its centre (row r's window is centred at stride*r + stride/2)."""
+    rows = attention.shape[1]
+    target = torch.zeros_like(attention)
+    for line, centre in enumerate(centres):
+        position = min(max((centre - stride / 2) / stride, 0.0), rows - 1.0)
+        low = int(np.floor(position))
+        high = min(low + 1, rows - 1)
+        share = position - low
+        target[line, low] += 1.0 - share
+        target[line, high] += share
+    return -(target * attention.clamp_min(1e-8).log()).sum(1).mean()

@@ -1,0 +1,89 @@
+"""The paragraph reader: its windows are what the line model reads, and its attention and end
+decision learn where a block's lines are and how many there are."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from scriptio.nets.crnn import CRNN
+from scriptio.text.codec import Alphabet
+from scriptio.train.paragraph_task import ParagraphTask, attention_pull_loss
+from tests.paragraphs import PITCH, TINY, bars_block, tiny_net, trained_tiny_reader
+
+def test_the_window_on_a_line_is_close_to_what_the_line_model_reads():
+    torch.manual_seed(0)
+    line_model = CRNN(TINY).eval()
+    net = tiny_net()
+    net.load_line_model(line_model)
+    net.eval()
+    line = (torch.rand(1, 1, 48, 120) > 0.8).float()
+    with torch.no_grad():
+        windows = net.encode(line)                      # the line alone: window 1 covers it exactly
+        features = line_model.cnn(line)
+        expected = features.reshape(1, -1, features.shape[3])[0].t()
+    assert windows.shape == (3, 120 // 8, 8 * 3)
+    # not identical: the line model's convolutions padded every feature map with zeros, the
+    # block's see the features of the blank paper around the line
+    distance = [float((window - expected).norm() / expected.norm()) for window in windows]
+    assert distance[1] < 0.3 and distance[1] < 0.6 * min(distance[0], distance[2])
+
+
+def test_row_centres_are_the_middle_of_each_window():
+    net = tiny_net()
+    image = torch.zeros(1, 1, 100, 40)
+    image[0, 0, 60:64, :] = 1.0                         # a stroke at y = 60..63
+    with torch.no_grad():
+        windows = net.encode(image)
+    centres = net.row_centres(windows.shape[0])
+    assert centres[0] == 8.0 and centres[1] - centres[0] == 16.0
+    # the window whose centre is nearest the stroke holds it (its max is among the highest)
+    energy = windows.abs().amax(dim=(1, 2))
+    nearest = int(torch.argmin((centres - 61.5).abs()))
+    assert energy[nearest] >= energy.median()
+
+
+def test_attention_pull_is_smallest_for_attention_on_the_line():
+    rows = 10
+    on = torch.zeros(1, rows)
+    on[0, 3] = 1.0                                      # row 3 is centred at 3 * 16 + 8 = 56
+    off = torch.zeros(1, rows)
+    off[0, 6] = 1.0
+    assert float(attention_pull_loss(on, [56.0], 16)) < 1e-6
+    assert float(attention_pull_loss(off, [56.0], 16)) > 10.0
+    between = torch.zeros(1, rows)
+    between[0, 3:5] = 0.5                               # centre 64 lies half way between rows 3 and 4
+    assert float(attention_pull_loss(between, [64.0], 16)) == pytest.approx(np.log(2), rel=1e-4)
+
+
+@pytest.fixture
+def one_thread():
+    """Hundreds of small steps: a second thread only waits (and spins on a loaded machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_attention_and_end_decision_learn_where_and_how_many_lines(one_thread):
+    net = trained_tiny_reader()
+    for lines in (1, 2, 3):
+        block = bars_block(lines, np.random.default_rng(100 + lines))
+        with torch.no_grad():
+            output = net(torch.from_numpy(1.0 - block.image / 255.0).float()[None, None])
+        assert output.attention.shape[0] == lines
+        found = (output.attention @ net.row_centres(output.attention.shape[1])).numpy()
+        np.testing.assert_allclose(found, block.centres, atol=PITCH / 2)
+
+
+def test_a_frozen_line_model_learns_nothing_from_ctc(one_thread):
+    net = tiny_net()
+    net.freeze("reader")
+    before = {name: p.clone() for name, p in net.reader.named_parameters()}
+    task = ParagraphTask(net, Alphabet(list("abcd")), [bars_block(2, np.random.default_rng(1))], [], [],
+                         lambda *a: None, PITCH)
+    loss, stats = task.loss(net, task.next_batch(torch.Generator(), 1.0))
+    loss.backward()
+    assert stats["ctc"] == 0.0 and stats["pull"] > 0.0
+    assert all(p.grad is None for p in net.reader.parameters())
+    assert all(torch.equal(p, before[name]) for name, p in net.reader.named_parameters())
