@@ -9,20 +9,23 @@ from scriptio.cli.common import user_errors
 
 
 def inspect(
-    image: Path = typer.Argument(..., help="a line image (it is normalized as the model reads lines)"),
+    image: Path = typer.Argument(..., help="a line image (normalized as the model reads lines), or a text block "
+                                           "for a paragraph reader"),
     out: Path = typer.Option(..., "--out", help="folder for the pictures (PNG), best-per-frame.tsv and index.json"),
     model: str = typer.Option("default", help="recognizer: 'default' or a model file of any kind"),
 ) -> None:
-    """Write the normalized line, each stage's feature maps and the per-frame posteriors as images."""
+    """Write the normalized line, each stage's feature maps and the per-frame posteriors as images; for a
+    paragraph reader, the block, each line's attention over it and its posteriors."""
     from scriptio.image.io import load_gray
     from scriptio.models.recognizer import load_recognizer
-    from scriptio.viz.inspect import inspect_line, write_inspection
+    from scriptio.viz.inspect import inspect_block, inspect_line, write_inspection
 
     with user_errors():
         recognizer = load_recognizer(model)
         gray = load_gray(image)
         try:
-            written = write_inspection(inspect_line(recognizer, gray), out)
+            look = inspect_block if getattr(recognizer, "reads_blocks", False) else inspect_line
+            written = write_inspection(look(recognizer, gray), out)
         except OSError as error:
             from scriptio.errors import ScriptioError
 

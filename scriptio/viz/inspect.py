@@ -167,6 +167,47 @@ def inspect_line(recognizer: Any, gray: np.ndarray) -> Inspection:
     return Inspection(pictures, best)
 
 
+def attention_picture(block: np.ndarray, attention: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The block in gray with one line's attention over its rows in red (BGR): where the reader
+    looked for that line, row by row (each row's weight spread over its window's height)."""
+    height = block.shape[0]
+    weights = np.interp(np.arange(height), centres, attention / max(float(attention.max()), 1e-6))
+    picture = cv2.cvtColor(block, cv2.COLOR_GRAY2BGR).astype(np.float32)
+    tint = np.clip(weights, 0, 1)[:, None] * 0.6
+    picture[..., 2] = picture[..., 2] * (1 - tint) + 255 * tint
+    picture[..., :2] *= (1 - tint)[..., None]
+    return picture.astype(np.uint8)
+
+
+def inspect_block(recognizer: Any, gray: np.ndarray) -> Inspection:
+    """A paragraph reader reading a text block: the block at the reader's scale, then for each line
+    it read its attention over the block and its CTC posteriors."""
+    from scriptio.data.blocks import block_scale, prepare_block
+    from scriptio.image.pitch import line_pitch
+
+    pitch = line_pitch(gray) or recognizer.pitch
+    block = prepare_block(gray, block_scale(pitch, recognizer.pitch, gray.shape))
+    pictures = [Picture("block", f"the block at the reader's scale (line pitch {pitch:.1f} px -> "
+                                 f"{recognizer.pitch:.0f} px)", block)]
+    tensor = torch.from_numpy(1.0 - block.astype(np.float32) / 255.0)[None, None]
+    with torch.inference_mode():
+        output = recognizer.network(tensor)
+    attention = output.attention.float().numpy()
+    logprobs = output.logprobs.float().numpy()
+    centres = recognizer.network.row_centres(attention.shape[1]).numpy()
+    labels = ["blank", *recognizer.alphabet.chars]
+    for line in range(attention.shape[0]):
+        y = float(attention[line] @ centres)
+        band = block[max(0, int(y - recognizer.pitch / 2)):int(y + recognizer.pitch / 2) + 1]
+        probabilities = np.exp(logprobs[:, line])
+        pictures.append(Picture(f"line-{line + 1:02d}-attention", f"line {line + 1}: the reader's attention over the "
+                                f"block's rows (red), centred at y = {y:.0f} px", attention_picture(block, attention[line],
+                                                                                              centres)))
+        pictures.append(Picture(f"line-{line + 1:02d}-posteriors", f"line {line + 1}: CTC posteriors per frame under "
+                                "the attended band, dark = likely", posterior_picture(probabilities, labels, band, (0,))))
+    return Inspection(pictures, [])
+
+
 def write_inspection(inspection: Inspection, out: Path) -> list[Path]:
     """PNG files and best-per-frame.tsv in `out`, with index.json describing each."""
     out.mkdir(parents=True, exist_ok=True)

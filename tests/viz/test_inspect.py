@@ -59,3 +59,26 @@ def test_inspect_names_an_unreadable_image(tiny_model_path, tmp_path):
     bad.write_text("not an image")
     result = runner.invoke(app, ["inspect", str(bad), "--out", str(tmp_path / "o"), "--model", str(tiny_model_path)])
     assert result.exit_code != 0 and "notes.png" in result.output and "Traceback" not in result.output
+
+
+def test_a_paragraph_reader_shows_where_it_looked_for_each_line(tmp_path):
+    from scriptio.models.paragraph_kind import ParagraphRecognizer
+    from scriptio.viz.inspect import inspect_block, write_inspection
+    from tests.paragraphs import ALPHABET, bars_block, trained_tiny_reader
+
+    block = bars_block(2, np.random.default_rng(3))
+    reader = ParagraphRecognizer(trained_tiny_reader(), ALPHABET)
+    inspection = inspect_block(reader, block.image)
+    names = [picture.name for picture in inspection.pictures]
+    assert names == ["block", "line-01-attention", "line-01-posteriors", "line-02-attention", "line-02-posteriors"]
+    scaled = inspection.pictures[0].image
+    for picture in inspection.pictures[1::2]:
+        assert picture.image.shape == (*scaled.shape, 3)
+        # the red tint is strongest around the line the reader attended to
+        redness = picture.image[..., 2].astype(int) - picture.image[..., 1].astype(int)
+        assert redness.max() > 100
+    first, second = (np.argmax((p.image[..., 2].astype(int) - p.image[..., 1]).mean(axis=1))
+                     for p in inspection.pictures[1::2])
+    assert abs(first - block.centres[0]) < 20 and abs(second - block.centres[1]) < 20
+    written = write_inspection(inspection, tmp_path)
+    assert sorted(p.name for p in written) == sorted(f"{n}.png" for n in names)
