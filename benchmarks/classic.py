@@ -37,7 +37,7 @@ SYSTEMS = ("hmm", "hybrid-mlp", "hybrid-deep-mlp", "hybrid-blstm", "ctc-blstm-fe
 # LM weight and word bonus tried on dev lines: HMM scores are summed frame log-likelihoods, far
 # larger than a network's log posteriors, so their language model needs a larger scale.
 GRID = {"hmm": [(w, b) for w in (10.0, 20.0, 40.0, 80.0) for b in (-80.0, -40.0, -20.0, 0.0)],
-        "hybrid": [(w, b) for w in (1.0, 3.0, 6.0) for b in (-5.0, 0.0)],
+        "hybrid": [(w, b) for w in (1.0, 3.0, 6.0, 10.0) for b in (-5.0, 0.0)],
         "ctc-frames": [(w, b) for w in (0.3, 0.6, 1.0) for b in (0.0, 1.5)]}
 DEPTH_WIDTH = {"mlp-depth-1": (1, 1024), "mlp-depth-2": (2, 660), "mlp-depth-4": (4, 420)}
 
