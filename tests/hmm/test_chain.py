@@ -31,10 +31,10 @@ def score(path, emissions, transitions) -> float:
     return float(total)
 
 
-@pytest.mark.parametrize("frames, states, seed", [(6, 4, 0), (7, 5, 1), (5, 3, 2), (8, 6, 3)])
-def test_forward_backward_and_viterbi_match_enumeration(frames, states, seed):
-    emissions, transitions = toy(frames, states, seed)
-    all_paths = list(paths(frames, states))
+def assert_matches_enumeration(emissions: np.ndarray, transitions: np.ndarray, all_paths: list) -> float:
+    """Forward total, state posteriors, transition counts and the Viterbi path all equal what
+    enumerating every path gives; returns the total log-likelihood."""
+    frames, states = emissions.shape
     scores = np.array([score(p, emissions, transitions) for p in all_paths])
     _, total = forward(emissions, transitions)
     assert total == pytest.approx(float(np.logaddexp.reduce(scores)), abs=1e-9)
@@ -51,6 +51,13 @@ def test_forward_backward_and_viterbi_match_enumeration(frames, states, seed):
     best, best_score = viterbi(emissions, transitions)
     assert best_score == pytest.approx(float(scores.max()))
     assert list(best) == list(all_paths[int(scores.argmax())])
+    return total
+
+
+@pytest.mark.parametrize("frames, states, seed", [(6, 4, 0), (7, 5, 1), (5, 3, 2), (8, 6, 3)])
+def test_forward_backward_and_viterbi_match_enumeration(frames, states, seed):
+    emissions, transitions = toy(frames, states, seed)
+    assert_matches_enumeration(emissions, transitions, list(paths(frames, states)))
 
 
 def test_a_chain_too_long_for_its_frames_is_impossible():
