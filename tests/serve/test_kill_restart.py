@@ -24,13 +24,13 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
+import httpx2 as httpx  # the dev extra's HTTP client (the TestClient's too)
 import pytest
 
 from scriptio.models.recognizer import register_kind
 from tests.glyphs import GlyphRecognizer
 from tests.serve.conftest import line_png
 
-httpx = pytest.importorskip("httpx", reason="httpx is missing: pip install -e '.[dev]'")
 
 ROOT = Path(__file__).resolve().parents[2]
 READ_LOG, STALL_ON, READ_DELAY = "SCRIPTIO_TEST_READ_LOG", "SCRIPTIO_TEST_STALL_ON", "SCRIPTIO_TEST_READ_DELAY"
