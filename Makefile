@@ -12,7 +12,7 @@ MUTATION_STAMP := $(VENV)/.mutation-installed
 MODULE ?=
 MUTATION_MINUTES ?= 30
 
-.PHONY: install install-bench run test bench mutation pack train-default device-bundle clean
+.PHONY: install install-bench run test bench mutation pack train-default device-bundle device-bundle-paragraph clean
 
 install: $(STAMP)
 
@@ -80,3 +80,9 @@ device-bundle: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# What tools/device/paragraph.sh needs on a lent GPU machine: the train pages of every set (no val page)
+# with their pages.jsonl, and the rapidfuzz wheel (built by device-bundle).
+device-bundle-paragraph: install
+	$(BIN)/python tools/device/pack_pages.py $(SHARED) work/gpu-para
+	du -sh work/gpu-para

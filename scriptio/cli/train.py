@@ -83,7 +83,7 @@ def train(
     if task != "recognition":
         fail(f"--task {task}: choose recognition or layout")
     if arch == "attention":
-        return train_paragraph(data, out, init or "default", stage, minutes, lr, seed, resume, threads)
+        return train_paragraph(data, out, init or "default", stage, minutes, lr, seed, resume, threads, device)
     if arch == "hmm":
         return train_hmm(data, val, out, features, states, mixtures, passes, resume, threads)
     if arch in ("hybrid-mlp", "hybrid-deep-mlp", "hybrid-blstm", "ctc-blstm"):
@@ -169,7 +169,7 @@ def train_frames(arch: str, data: list[str], val: list[str], out: Path, hmm: Pat
 
 
 def train_paragraph(pages: list[str], out: Path, init: str, stage: str, minutes: float | None, lr: float | None,
-                    seed: int, resume: bool, threads: int) -> None:
+                    seed: int, resume: bool, threads: int, device: str) -> None:
     """The paragraph reader (reads text blocks without line segmentation), from a line model."""
     from scriptio.train.paragraph_training import STAGES, ParagraphTraining, run_paragraph_training
 
@@ -180,5 +180,5 @@ def train_paragraph(pages: list[str], out: Path, init: str, stage: str, minutes:
         state = run_paragraph_training(ParagraphTraining(pages=[Path(p) for p in pages], out=out, init=init,
                                                          stage=stage, minutes=minutes,
                                                          lr=lr or (1e-3 if stage == "attention" else 3e-4),
-                                                         seed=seed, resume=resume), log=typer.echo)
+                                                         seed=seed, resume=resume, device=device), log=typer.echo)
     typer.echo(f"model: {out / 'best.safetensors'} (best dev CER {state.best_score:.4f})")

@@ -50,6 +50,7 @@ class ParagraphTraining:
     eval_minutes: float = 10.0
     seed: int = 0
     resume: bool = False
+    device: str = "cpu"
     overrides: dict = field(default_factory=dict)   # ParagraphConfig fields
 
 
@@ -115,7 +116,7 @@ def run_paragraph_training(plan: ParagraphTraining, log=print) -> EngineState:
                          plan.blocks_per_step, plan.attention_weight, plan.seed)
     engine = EngineConfig(lr=plan.lr, optimizer="adamw", warmup_steps=200, minutes=plan.minutes,
                           max_steps=plan.max_steps, eval_every_minutes=plan.eval_minutes, seed=plan.seed,
-                          ema_decay=0.998, freeze_norm=True, log_every_steps=50)
+                          ema_decay=0.998, freeze_norm=True, log_every_steps=50, device=plan.device)
     log(f"paragraph reader: {metadata['training']['parameters']:,} parameters, {len(train)} blocks, "
         f"{len(lines)} synthetic line sources, dev {len(dev)} blocks; "
         f"{math.ceil(sum(len(b.texts) for b in train) / plan.blocks_per_step)} steps hold as many rows as the blocks")
