@@ -39,6 +39,7 @@ class ParagraphConfig:
     offsets: tuple[float, ...] = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
     pitch: float = 40.0        # px between text lines the block is scaled to
     max_lines: int = 80        # reading stops here even without an end decision
+    stop_threshold: float = 0.5  # end-decision probability that ends a block (chosen on dev by training)
 
     def to_json(self) -> dict:
         return dict(self.__dict__, offsets=list(self.offsets))
@@ -144,14 +145,14 @@ class ParagraphNet(nn.Module):
     def decoder_frozen(self) -> bool:
         return not any(p.requires_grad for p in self.reader.rnn.parameters())
 
-    def forward(self, image: torch.Tensor, steps: int | None = None, stop_threshold: float = 0.5,
+    def forward(self, image: torch.Tensor, steps: int | None = None, stop_threshold: float | None = None,
                 read: bool = True) -> ParagraphOutput:
         """Read one block image (1, 1, H, W), ink = 1."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.encoder_frozen):
             windows = self.encode(image)
         return self.read_windows(windows, steps, stop_threshold, read)
 
-    def read_windows(self, windows: torch.Tensor, steps: int | None = None, stop_threshold: float = 0.5,
+    def read_windows(self, windows: torch.Tensor, steps: int | None = None, stop_threshold: float | None = None,
                      read: bool = True) -> ParagraphOutput:
         """Read a block from its windows (R, W', D). With `steps`, exactly that many attention
         steps (training: lines + 1, the last one learning to stop); without, until the end
@@ -170,6 +171,7 @@ class ParagraphNet(nn.Module):
         last_line = windows.new_tensor(-self.config.pitch / 2)   # before the first step: just above the block
         contexts, weights, stops = [], [], []
         limit = steps if steps is not None else self.config.max_lines
+        stop_threshold = self.config.stop_threshold if stop_threshold is None else stop_threshold
         for _ in range(limit):
             location = self.location(torch.stack([previous, coverage]).unsqueeze(0))[0].t()
             below = (centres - last_line) / self.config.pitch                     # (R,) in pitches

@@ -31,6 +31,9 @@ from scriptio.text.metrics import ErrorRate
 WHOLE_BLOCKS_AT = 0.6      # progress at which windows may hold whole blocks
 MAX_ROWS = 40
 SYNTHETIC_SHARE = 0.3
+# End-decision thresholds tried on dev at each evaluation: the decision is trained on few "stop"
+# examples (one per block), and a threshold above 0.5 reads the last lines it is unsure of.
+STOP_THRESHOLDS = (0.5, 0.7, 0.85)
 ROW_MARGIN = 0.55          # pitch fractions kept above the first and below the last row of a window
 
 
@@ -180,25 +183,31 @@ class ParagraphTask:
         return 1.0
 
     # -- evaluation -----------------------------------------------------------------------------
-    def read(self, network: nn.Module, image: np.ndarray) -> list[str]:
+    def read(self, network: nn.Module, image: np.ndarray, stop_threshold: float) -> list[str]:
         was_training = network.training
         network.eval()
         with torch.inference_mode():
-            output = network(_tensor(image).to(next(network.parameters()).device))
+            output = network(_tensor(image).to(next(network.parameters()).device), stop_threshold=stop_threshold)
         network.train(was_training)
-        logprobs = output.logprobs.float().numpy()
+        logprobs = output.logprobs.float().cpu().numpy()
         return [decode_greedy(logprobs[:, line], self.alphabet).text for line in range(logprobs.shape[1])]
 
     def evaluate(self, network: nn.Module) -> dict:
+        """Dev CER at the best of STOP_THRESHOLDS, which the network keeps (and its model file)."""
         if not self.dev:
             return {"score": None}
-        rate, lines = ErrorRate(), ErrorRate()
-        found = expected = 0
-        for block in self.dev:
-            texts = self.read(network, block.image)
-            rate.add(block.text, "\n".join(texts))
-            found, expected = found + len(texts), expected + len(block.texts)
-        return {"cer": round(rate.cer, 4), "lines_found": found, "lines_expected": expected, "score": rate.cer}
+        results = {}
+        for threshold in STOP_THRESHOLDS:
+            rate, found = ErrorRate(), 0
+            for block in self.dev:
+                texts = self.read(network, block.image, threshold)
+                rate.add(block.text, "\n".join(texts))
+                found += len(texts)
+            results[threshold] = (rate.cer, found)
+        best = min(STOP_THRESHOLDS, key=lambda t: results[t][0])
+        network.config.stop_threshold = best
+        return {"cer": round(results[best][0], 4), "stop_threshold": best, "lines_found": results[best][1],
+                "lines_expected": sum(len(b.texts) for b in self.dev), "score": results[best][0]}
 
     def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:
         self.save(network, path, metadata)
