@@ -104,3 +104,12 @@ def test_a_single_frame_spells_a_single_character_or_nothing():
     posteriors = np.log(np.array([[0.7, 0.1, 0.15, 0.05]]))
     assert [p.tolist() for p in viterbi_paths(posteriors, [[], [2]])] == [[0], [1]]
     assert viterbi_paths(posteriors, [[2, 3]]) == [None]
+
+
+def test_an_unspellable_text_does_not_stop_the_others():
+    posteriors = random_posteriors(7, 4)
+    texts = [[1, 1, 1], [1, 2], [3]]                      # "aaa" needs 5 frames
+    paths = viterbi_paths(posteriors, texts)
+    assert paths[0] is None
+    assert paths[1].tolist() == best_states(posteriors, [1, 2]).tolist()
+    assert paths[2].tolist() == best_states(posteriors, [3]).tolist()

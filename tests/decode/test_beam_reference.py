@@ -329,3 +329,50 @@ def test_impossible_classes_and_wrong_shapes():
         prefix_beam_search(np.zeros((2, 4)), TWO)
     with pytest.raises(ValueError, match=r"expected \(T, 3\) log-probs, got \(3,\)"):
         prefix_beam_search(np.zeros(3), TWO)
+
+
+def test_candidates_at_the_threshold_beyond_top_k_and_below_it():
+    """Exactly min_logprob is not above it; a top_k beyond the label count keeps every label; the
+    frame's best label is tried even when it is under the threshold."""
+    probabilities = np.array([[0.4, 0.3, 0.2, 0.1], [0.1, 0.45, 0.3, 0.15], [0.996, 0.001, 0.002, 0.001]])
+    logprobs = np.log(probabilities)
+    labels = lambda found: [[label for label, _ in frame] for frame in found]   # noqa: E731
+    assert labels(candidate_classes(logprobs, math.log(0.5), None)) == [[], [1], []]
+    assert labels(candidate_classes(logprobs, math.log(1e-3), None)) == [[1, 2, 3], [1, 2, 3], [2]]
+    for top_k in (3, 4, 7):
+        assert labels(candidate_classes(logprobs, NEG_INF, top_k)) == [[1, 2, 3], [1, 2, 3], [2, 1, 3]]
+
+
+def test_a_rejected_prefix_is_asked_about_once():
+    scorer = ToyScorer(reject={"a", "b", " c", "ca"})
+    prefix_beam_search(random_posteriors(5, 12, SPACED.num_classes), SPACED, beam=4, scorer=scorer,
+                       lm_weight=0.5, min_logprob=NEG_INF)
+    assert ("", "a") in scorer.asked and ("", "b") in scorer.asked
+    assert len(scorer.asked) == scorer.calls
+
+
+def test_defaults_are_a_beam_of_ten_and_an_unweighted_language_model():
+    posteriors = random_posteriors(6, 9, SPACED.num_classes)
+    assert len(prefix_beam_search(posteriors, SPACED)) == 10
+    assert summary(prefix_beam_search(posteriors, SPACED)) == summary(prefix_beam_search(posteriors, SPACED, beam=10))
+    assert summary(prefix_beam_search(posteriors, SPACED, scorer=ToyScorer())) == \
+        summary(prefix_beam_search(posteriors, SPACED, scorer=ToyScorer(), lm_weight=0.0))
+
+
+def test_the_best_text_rejected_at_the_end_leaves_the_others():
+    """"ab" is read clearly but no lexicon word: the next texts are returned, scored in full."""
+    two = Alphabet(["a", "b"])
+    posteriors = np.log(np.array([[0.1, 0.8, 0.1], [0.3, 0.1, 0.6], [0.5, 0.2, 0.3]]))
+    scorer = ToyScorer(reject_final={"ab"})
+    found = prefix_beam_search(posteriors, two, beam=6, scorer=scorer, lm_weight=0.5, min_logprob=NEG_INF)
+    expected = reference_search(posteriors, two, beam=6, scorer=scorer, lm_weight=0.5)
+    assert "ab" not in [h.text for h in found] and len(found) == len(expected) >= 3
+    assert_same(summary(found), expected)
+    # when every text is rejected the guesses keep their labels, LM scores and units
+    nothing_ends = ToyScorer()
+    nothing_ends.final = lambda state: None
+    guesses = prefix_beam_search(posteriors, two, beam=6, scorer=nothing_ends, lm_weight=0.5, word_bonus=0.2,
+                                 min_logprob=NEG_INF)
+    for guess in guesses:
+        assert two.decode(guess.labels) == guess.text and guess.units == sum(map(ToyScorer._units, guess.text))
+        assert guess.score == pytest.approx(guess.optical + 0.5 * guess.lm + 0.2 * guess.units)

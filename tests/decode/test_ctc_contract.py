@@ -47,6 +47,12 @@ def test_empty_and_one_frame_lines():
     assert result.score == pytest.approx(math.log(0.7))
 
 
+def test_an_all_blank_line_reads_nothing_with_full_confidence():
+    blank = np.log(np.array([[0.9, 0.05, 0.05]] * 4))
+    for result in (ctc(blank, TWO)[0], decode_greedy(blank, TWO)):
+        assert (result.text, result.confidence, result.chars, result.words) == ("", 1.0, [], [])
+
+
 def test_frame_width_defaults_to_one_frame():
     greedy = decode_greedy(TBE, ALPHABET)
     assert [(c.char, c.x0, c.x1) for c in greedy.chars] == [("t", 0, 1), ("b", 2, 3), ("e", 4, 5)]

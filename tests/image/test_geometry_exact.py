@@ -138,21 +138,45 @@ def banded_line(h: int = 40, w: int = 200, paper: int = 230) -> np.ndarray:
     return image
 
 
-def test_core_scaled_down_by_half_is_area_averaged_and_centred():
-    image = banded_line()
-    out = geometry.normalize_height(image, 32, core_fraction=0.125)     # 0.125 * 32 / 8 = 1/2
-    expected = np.full((32, 100), 230, np.uint8)
-    offset = round(0.55 * 32 - 20 * 0.5)                               # core centre at 55%: 8
-    expected[offset:offset + 20] = cv2.resize(image, (100, 20), interpolation=cv2.INTER_AREA)
-    assert np.array_equal(out, expected)
+def placed(image: np.ndarray, height: int, scale: float, interpolation: int, centre: float) -> np.ndarray:
+    """`image` scaled by `scale` and pasted so that row `centre` lands at 55% of `height`, on paper."""
+    h, w = image.shape
+    new_w, new_h = round(w * scale), round(h * scale)
+    scaled = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+    offset = round(0.55 * height - centre * new_h / h)
+    out = np.full((height, new_w), paper_level(image), np.uint8)
+    top, bottom = max(0, offset), min(height, offset + new_h)
+    out[top:bottom] = scaled[top - offset:bottom - offset]
+    return out
 
 
-def test_core_scaled_up_by_two_is_interpolated_and_cropped_to_the_height():
+def test_a_core_shrunk_by_three_eighths_is_area_averaged_and_centred():
     image = banded_line()
-    out = geometry.normalize_height(image, 32, core_fraction=0.5)       # 0.5 * 32 / 8 = 2
-    offset = round(0.55 * 32 - 20 * 2)                                  # -22: 22 rows cut above
-    expected = cv2.resize(image, (400, 80), interpolation=cv2.INTER_LINEAR)[-offset:-offset + 32]
+    out = geometry.normalize_height(image, 30, core_fraction=0.1)      # 0.1 * 30 / 8 = 0.375
+    expected = placed(image, 30, 0.375, cv2.INTER_AREA, 20)             # core centre: row 20
     assert np.array_equal(out, expected)
+    assert not np.array_equal(out, placed(image, 30, 0.375, cv2.INTER_LINEAR, 20))
+
+
+@pytest.mark.parametrize("fraction, scale", [(0.375, 1.5), (0.5, 2.0)])
+def test_a_core_enlarged_is_interpolated_and_cropped_to_the_height(fraction, scale):
+    image = banded_line()
+    out = geometry.normalize_height(image, 32, core_fraction=fraction)  # fraction * 32 / 8
+    assert np.array_equal(out, placed(image, 32, scale, cv2.INTER_LINEAR, 20))
+    assert not np.array_equal(out, placed(image, 32, scale, cv2.INTER_AREA, 20))
+
+
+def test_cores_near_an_edge_are_padded_on_one_side_and_cut_on_the_other():
+    low = np.full((40, 200), 230, np.uint8)
+    low[30:38, 20:180] = 0                      # core at the bottom: cut above, paper below
+    out = geometry.normalize_height(low, 32, core_fraction=0.5)
+    assert np.array_equal(out, placed(low, 32, 2.0, cv2.INTER_LINEAR, 34))
+    assert (out[30:] == 230).all()
+    high = np.full((40, 200), 230, np.uint8)
+    high[2:10, 20:180] = 0                      # core at the top: paper above, cut below
+    out = geometry.normalize_height(high, 32, core_fraction=0.5)
+    assert np.array_equal(out, placed(high, 32, 2.0, cv2.INTER_LINEAR, 6))
+    assert (out[:6] == 230).all()
 
 
 def test_default_core_fraction_and_width_cap():

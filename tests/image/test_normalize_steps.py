@@ -52,6 +52,8 @@ def test_without_a_usable_polygon_the_image_stays_whole():
     assert crop.shape == (30, 2) and local is not None
     crop, local, _ = crop_to_polygon(image, [(5, 40), (30, 40), (30, 50)])
     assert crop.shape == (2, 30) and local is not None
+    whole, local, _ = crop_to_polygon(image, [(5, 41), (30, 41), (30, 50)])
+    assert whole is image and local is None
     whole, local, baseline = crop_to_polygon(image, [(61, 5), (70, 5), (70, 30)], baseline=[(61, 20), (70, 20)])
     assert whole is image and local is None and baseline is None
 
@@ -198,7 +200,8 @@ def mapped_ink(page, steps, polygon=POLYGON, height=48):
 
 
 @pytest.mark.parametrize("steps", [("resize",), ("contrast", "trim", "resize"), ("resize", "trim"),
-                                   ("mask", "trim", "core_resize"), ("trim",), ("resize", "resize")])
+                                   ("mask", "trim", "core_resize"), ("trim",), ("resize", "resize"),
+                                   ("trim", "resize", "core_resize"), ("resize", "width")])
 def test_the_map_sends_the_ink_back_to_its_page_columns(steps):
     line, first, last = mapped_ink(page_with_line(), steps)
     assert line.shape[0] == 48
@@ -209,9 +212,9 @@ def test_the_map_without_a_polygon_starts_at_the_image_edge():
     image = page_with_line()[110:160, 150:560]
     line, (offset, scale) = extract_line_mapped(image, None, height=25, steps=("resize",))
     assert offset == 0.0 and scale == pytest.approx(2.0, abs=0.01)
-    tall = [(150, 50), (550, 50), (550, 200), (150, 200)]                # x and y extents differ
-    _, (offset, _) = extract_line_mapped(page_with_line(), tall, height=48, steps=("resize",))
-    assert offset == 148.0
+    tall = [(150, 1), (550, 1), (550, 200), (150, 200)]                  # cut at the top edge: the
+    _, (offset, _) = extract_line_mapped(page_with_line(), tall, height=48, steps=("resize",))   # x margin
+    assert offset == 148.0                                               # is 2 px, the y margin 1
 
 
 def test_the_map_follows_a_resize_before_a_deskew():
@@ -229,6 +232,7 @@ def test_the_map_follows_a_resize_before_a_deskew():
 def test_lines_come_out_at_the_height_asked_for():
     page = page_with_line()
     assert extract_line(page, POLYGON).shape[0] == 48
+    assert extract_line_mapped(page, POLYGON)[0].shape[0] == 48
     assert extract_line(page, POLYGON, steps=("contrast",)).shape[0] == 48
     assert extract_line(page, POLYGON, height=20, steps=("mask",)).shape[0] == 20
 
@@ -250,3 +254,20 @@ def test_step_lists_are_checked_with_their_fix():
         extract_line(np.zeros((10, 10), np.uint8), steps=("contrast", "width", "resize"))
     assert str(caught.value) == 'the "width" step measures a height-normalized line: put it after "resize"'
     assert extract_line(page_with_line(), POLYGON, steps=("core_resize", "width")).shape[0] == 48
+
+
+def test_each_step_does_what_its_name_says():
+    from scriptio.image.enhance import stretch_contrast
+    from scriptio.image.geometry import normalize_height
+
+    page = page_with_line()
+    crop = crop_to_polygon(page, POLYGON)[0]
+    faint = (crop // 4 + 150).astype(np.uint8)                          # ink 150, paper 212
+    assert np.array_equal(extract_line(faint, None, height=crop.shape[0], steps=("contrast",)), stretch_contrast(faint))
+    assert np.array_equal(extract_line(page, POLYGON, steps=("core_resize",)), normalize_height(crop, 48))
+    dense = np.full((60, 400), 255, np.uint8)
+    dense[20:40, 10:390] = np.where(np.arange(380) % 4 < 2, 0, 255)
+    resized = resize_to_height(dense, 48)
+    assert np.array_equal(extract_line(dense, None, steps=("resize", "width")), normalize_width(resized)[0])
+    assert np.array_equal(extract_line(dense, None, steps=("core_resize", "width")),
+                          normalize_width(normalize_height(dense, 48))[0])
