@@ -104,6 +104,7 @@ def test_handcrafted_features_match_their_definitions(seed, spec):
 def test_default_spec_and_dispatch():
     line = synthetic_line(4)
     assert np.array_equal(frames(line), handcrafted(line, FrameSpec(9, 3)))
+    assert np.array_equal(frames(line, FrameSpec(6, 2)), handcrafted(line, FrameSpec(6, 2)))
     assert np.array_equal(handcrafted(line), handcrafted(line, FrameSpec(9, 3)))
     assert np.array_equal(pixels(line), pixels(line, FrameSpec(9, 3, "pixels")))
     assert np.array_equal(frames(line, FrameSpec(6, 2, "pixels")), pixels(line, FrameSpec(6, 2, "pixels")))
@@ -143,3 +144,15 @@ def test_core_band_of_blank_lines_is_the_middle_third():
     band[12:18, 5:35] = 1.0
     assert core_band(band) == (12, 18)
     assert ink_of(np.array([[0, 255, 51]], np.uint8))[0].tolist() == pytest.approx([1.0, 0.0, 0.8])
+
+
+def test_a_row_is_inked_when_more_than_a_tenth_of_the_window_is_ink():
+    """Window 10: one black pixel in a row is exactly a tenth, not more: the row is not inked."""
+    line = np.full((20, 10), 255, np.uint8)
+    line[8:12, 2:6] = 0                         # rows 8 to 11: four pixels each, inked
+    line[3, 4] = 0                              # row 3: one pixel, not inked
+    line[15, 4:6] = 0                           # row 15: two pixels, inked
+    found = handcrafted(line, FrameSpec(10, 5))[0]
+    top, bottom = core_band(ink_of(line))
+    core = bottom - top
+    assert found[6] == pytest.approx((8 - bottom) / core) and found[7] == pytest.approx((15 - bottom) / core)

@@ -124,3 +124,37 @@ def test_estimate_gives_weighted_means_variances_and_weights():
     light = stats.estimate(previous, floor, min_weight=0.01)
     assert light.log_weights[0].tolist() == pytest.approx([0.0, NEG])
     assert stats.estimate(previous, floor, min_occupancy=1.0).means[1, :, 0].tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_states_far_apart_keep_finite_likelihoods_and_responsibilities():
+    """Each state's components are compared among themselves: a state far from the frame still
+    gets its own (very low) likelihood, and its statistics stay finite."""
+    mixtures = GaussianMixtures(np.array([[[0.0], [1.0]], [[1000.0], [1001.0]]]), np.full((2, 2, 1), 1e-3),
+                                np.log(np.full((2, 2), 0.5)))
+    frames = np.array([[0.5]])
+    likelihoods, scores = mixtures.log_likelihoods(frames, np.array([0, 1]))
+    assert np.isfinite(likelihoods).all() and likelihoods[0, 1] < -1e8
+    assert likelihoods[0, 1] == pytest.approx(np.logaddexp.reduce(scores[0, 1]))
+    stats = MixtureStats.zeros(2, 2, 1)
+    stats.add(frames, np.array([0, 1]), np.array([[0.5, 0.5]]), scores)
+    assert np.isfinite(stats.occupancy).all()
+    assert stats.occupancy[0].sum() == pytest.approx(0.5) and stats.occupancy[1].sum() == pytest.approx(0.5)
+
+
+def test_estimate_at_its_limits():
+    previous = GaussianMixtures(np.full((1, 2, 1), 7.0), np.full((1, 2, 1), 3.0), np.log(np.full((1, 2), 0.5)))
+    stats = MixtureStats.zeros(1, 2, 1)
+    stats.occupancy[0] = [1.0, 1.0]                          # exactly the minimum occupancy: updated
+    stats.first[0] = [[2.0], [5.0]]
+    stats.second[0] = [[4.5], [25.0]]
+    new = stats.estimate(previous, np.array([0.1]))
+    assert new.means[0, :, 0].tolist() == [2.0, 5.0]
+    assert new.variances[0, :, 0].tolist() == pytest.approx([0.5, 0.1])   # one frame each: 0.5, 0 floored
+    stats.occupancy[0] = [2.0, 0.5]                          # weights 0.8 and 0.2
+    assert stats.estimate(previous, np.array([0.1]), min_weight=0.3).log_weights[0].tolist() == pytest.approx([0.0, NEG])
+    many = MixtureStats.zeros(3, 2, 1)
+    many.occupancy[:] = [[2.0, 3.0], [10.0, 10.0], [10.0, 10.0]]         # state 0 weighs 0.4 / 0.6 on its own
+    many.first[:] = many.second[:] = 1.0
+    weights = np.exp(many.estimate(GaussianMixtures(np.zeros((3, 2, 1)), np.ones((3, 2, 1)), np.zeros((3, 2))),
+                                   np.array([0.1]), min_weight=0.3).log_weights[0])
+    assert weights.tolist() == pytest.approx([0.4, 0.6])

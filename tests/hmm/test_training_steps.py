@@ -135,8 +135,10 @@ def test_a_line_no_path_can_emit_is_skipped(hard):
 
 def test_transitions_from_counts_are_floored_and_normalized():
     previous = np.log(np.tile([0.2, 0.7, 0.1], (3, 1)))
-    counts = np.array([[3.0, 1.0, 0.0], [0.5, 0.4, 0.0], [0.0, 2.0, 2.0]])
+    counts = np.array([[3.0, 1.0, 0.0], [0.5, 0.4, 0.0], [0.0, 2.0, 2.0], [0.6, 0.9, 0.0]])
+    previous = np.log(np.tile([0.2, 0.7, 0.1], (4, 1)))
     new = np.exp(_transitions(counts, previous))
+    assert new[3] == pytest.approx(np.array([0.4, 0.6, MIN_TRANSITION]) / (1 + MIN_TRANSITION))   # 1.5 counts
     assert new[0] == pytest.approx(np.array([0.75, 0.25, MIN_TRANSITION]) / (1 + MIN_TRANSITION))
     assert new[1] == pytest.approx([0.2, 0.7, 0.1])                         # under one count: kept
     assert new[2] == pytest.approx(np.array([MIN_TRANSITION, 0.5, 0.5]) / (1 + MIN_TRANSITION))
@@ -147,3 +149,61 @@ def test_mixture_schedule_doubles_up_to_the_target():
     assert mixture_schedule(2) == [1, 2]
     assert mixture_schedule(5) == [1, 2, 4]
     assert mixture_schedule(8) == [1, 2, 4, 8]
+
+
+def test_one_state_lines_and_states_seen_once():
+    assert usable(Line(np.zeros((1, 1)), np.arange(1)))
+    model = CharacterHmm.create(["a", "b"], 2, 1)
+    short = Line(np.zeros((1, 1)), model.chain("ab"))                        # unusable, and first
+    once = Line(np.array([[1.0], [3.0], [6.0], [10.0]]), model.chain("ab"))  # one frame per state
+    linear_start(model, [short, once], np.array([0.25]))
+    assert model.mixtures.means[:4, 0, 0].tolist() == [1.0, 3.0, 6.0, 10.0]
+    assert model.mixtures.variances[:4, 0, 0].tolist() == [0.25] * 4
+
+
+def test_chains_skip_unknown_characters_anywhere():
+    model = CharacterHmm.create(["a", "b"], 1, 1)
+    assert model.chain("axb").tolist() == [0, 1]
+    assert model.chain("a?? b").tolist() == [0, 2, 1]
+    assert model.chain("").dtype.kind == "i" and model.chain("xyz").dtype.kind == "i"
+
+
+def test_pass_statistics_over_several_lines():
+    """Unusable and unreachable lines, first in the list, are counted and skipped; the
+    log-likelihood is per frame over all aligned lines."""
+    model, line = forced_line()
+    longer = Line(np.array([[0.0], [0.2], [5.0]]), line.chain)
+    short = Line(np.array([[1.0]]), np.arange(3))
+    singles = [baum_welch_pass(forced_line()[0], [piece], np.array([0.01])).log_likelihood for piece in (line, longer)]
+    result = baum_welch_pass(model, [short, short, line, longer], np.array([0.01]))
+    assert (result.aligned, result.skipped) == (2, 2)
+    assert result.log_likelihood == pytest.approx((2 * singles[0] + 3 * singles[1]) / 5)
+    blocked, _ = forced_line()
+    blocked.mixtures.log_weights[1] = NEG
+    result = baum_welch_pass(blocked, [line, line, forced_line()[1]], np.array([0.01]))
+    assert (result.aligned, result.skipped) == (0, 3)
+    one = CharacterHmm.create(["a"], 1, 1)
+    single = baum_welch_pass(one, [Line(np.array([[0.0]]), one.chain("a"))], np.array([0.01]))
+    assert single.log_likelihood == pytest.approx(-0.5 * math.log(2 * math.pi))   # one frame, its density
+
+
+def test_soft_passes_by_default_and_hard_counts_on_longer_paths():
+    """Three frames on three states: one path, two moves. Repeated three times, each of the first
+    two states has three moves: their transitions become move-only (floored)."""
+    model = CharacterHmm.create(["a"], 3, 1)
+    model.mixtures.means[:3, 0, 0] = [0.0, 4.0, 8.0]
+    line = Line(np.array([[0.0], [4.0], [8.0]]), model.chain("a"))
+    baum_welch_pass(model, [line] * 3, np.array([0.01]), hard=True)
+    floor_share = MIN_TRANSITION / (1 + 2 * MIN_TRANSITION)
+    for state in (0, 1):
+        assert np.exp(model.transitions[state]).tolist() == pytest.approx([floor_share, 1 - 2 * floor_share, floor_share])
+    # an ambiguous line: the soft pass spreads the middle frame, the hard one does not
+    ambiguous = Line(np.array([[0.0], [2.0], [4.0], [8.0]]), np.arange(3))
+    results = {}
+    for hard in (None, False, True):
+        fresh = CharacterHmm.create(["a"], 3, 1)
+        fresh.mixtures.means[:3, 0, 0] = [0.0, 4.0, 8.0]
+        options = {} if hard is None else {"hard": hard}
+        baum_welch_pass(fresh, [ambiguous] * 3, np.array([0.01]), **options)
+        results[hard] = fresh.mixtures.means[:3, 0, 0].tolist()
+    assert results[None] == results[False] != results[True]
