@@ -58,7 +58,6 @@ class NgramModel:
         self._probs = probs
         self._backoffs = backoffs
         self._known = {g[0] for g in probs if len(g) == 1}
-        self._has_unk = UNK in self._known
         self.source: Path | None = None  # the ARPA file it was read from, for external query engines
         # a state only keeps the tokens that can still change a probability: the proper prefixes
         # of stored n-grams and contexts with a backoff weight

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scriptio.lm import read_arpa, recipe
+from scriptio.lm import build_lm, read_arpa, recipe
 from scriptio.lm.bundle import BUNDLE_FILE, FILES, load_language_model
 from scriptio.lm.hybrid import HybridModel
 
@@ -131,3 +131,21 @@ def test_notes_in_a_previous_bundle_stay_readable(tmp_path):
     (out / BUNDLE_FILE).write_text(json.dumps({"tuned_note": "réglé sur hooker"}), encoding="utf-8")
     recipe.build_bundle(fake_shared(tmp_path / "shared"), "en", out)
     assert '"tuned_note": "réglé sur hooker"' in (out / BUNDLE_FILE).read_text(encoding="utf-8")
+
+
+def test_the_bundle_files_are_the_pruned_models_of_the_recipe(tmp_path):
+    """The written ARPA files themselves have the recipe's orders and pruning (not just lm.json)."""
+    shared = fake_shared(tmp_path / "shared")
+    recipe.build_bundle(shared, "en", tmp_path / "en")
+    texts = recipe.language_texts(shared, "en")
+    char_prune, word_prune = recipe.PRUNE["en"]
+    chars = read_arpa(tmp_path / "en" / FILES["char"])
+    assert chars.order == recipe.CHAR_ORDER
+    assert chars.counts() == build_lm(texts, "char", recipe.CHAR_ORDER, prune=char_prune).counts()
+    assert chars.counts() != build_lm(texts, "char", recipe.CHAR_ORDER).counts()
+    words = read_arpa(tmp_path / "en" / FILES["hybrid_words"])
+    expected = HybridModel.build(texts, word_order=recipe.WORD_ORDER, char_order=recipe.SPELLING_ORDER,
+                                 prune=word_prune)
+    assert words.order == recipe.WORD_ORDER and words.counts() == expected.words.counts()
+    spelling = read_arpa(tmp_path / "en" / FILES["hybrid_spelling"])
+    assert spelling.order == recipe.SPELLING_ORDER and spelling.counts() == expected.chars.counts()
