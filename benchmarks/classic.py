@@ -42,16 +42,18 @@ GRID = {"hmm": [(w, b) for w in (10.0, 20.0, 40.0, 80.0) for b in (-80.0, -40.0,
 DEPTH_WIDTH = {"mlp-depth-1": (1, 1024), "mlp-depth-2": (2, 660), "mlp-depth-4": (4, 420)}
 
 
-def train_manifest(shared: Path, out: Path) -> tuple[Path, list]:
-    """hooker's train split without its dev documents, as a manifest of its own; and the dev lines."""
-    source = shared / "data" / "htr" / "hooker" / "lines.jsonl"
+def train_manifest(shared: Path, out: Path, name: str = "hooker") -> tuple[Path, list]:
+    """A set's train split without its dev documents, as a manifest of its own (written to OUT,
+    with the dev lines beside it as NAME-dev.jsonl); and the dev lines."""
+    source = shared / "data" / "htr" / name / "lines.jsonl"
     rows = {row["id"]: row for row in map(json.loads, source.read_text(encoding="utf-8").splitlines())}
     train, dev = split_dev(read_manifest(source, "train"))
-    path = out / "hooker-train.jsonl"
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(dict(rows[r.id], image=str(r.image_path.resolve()))) + "\n" for r in train),
-                    encoding="utf-8")
-    return path, dev
+    for split, records in (("train", train), ("dev", dev)):
+        (out / f"{name}-{split}.jsonl").write_text(
+            "".join(json.dumps(dict(rows[r.id], image=str(r.image_path.resolve()))) + "\n" for r in records),
+            encoding="utf-8")
+    return out / f"{name}-train.jsonl", dev
 
 
 def train_system(name: str, manifest: Path, out: Path, train_lines: int | None, minutes: float, log) -> float:
