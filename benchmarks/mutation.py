@@ -48,6 +48,10 @@ MODULES: dict[str, list[str]] = {
     "scriptio/hmm": ["tests/hmm"],
     "scriptio/image/geometry.py": ["tests/image"],
     "scriptio/image/normalize.py": ["tests/image"],
+    "scriptio/image/enhance.py": ["tests/image"],
+    "scriptio/image/width.py": ["tests/image"],
+    "scriptio/image/pitch.py": ["tests/image"],
+    "scriptio/image/io.py": ["tests/faults/test_images.py", "tests/faults/test_fuzz.py"],   # loading and its errors
 }
 #: The order of a full run: small and fast first.
 DEFAULT_ORDER = list(MODULES)
