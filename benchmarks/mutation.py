@@ -51,7 +51,7 @@ MODULES: dict[str, list[str]] = {
     "scriptio/image/enhance.py": ["tests/image"],
     "scriptio/image/width.py": ["tests/image"],
     "scriptio/image/pitch.py": ["tests/image"],
-    "scriptio/image/io.py": ["tests/faults/test_images.py", "tests/faults/test_fuzz.py"],   # loading and its errors
+    "scriptio/image/io.py": ["tests/image/test_io_exact.py", "tests/faults/test_images.py"],   # loading, its errors
 }
 #: The order of a full run: small and fast first.
 DEFAULT_ORDER = list(MODULES)
