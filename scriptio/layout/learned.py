@@ -90,6 +90,9 @@ def trace_line(mask: np.ndarray, baseline_map: np.ndarray) -> tuple[np.ndarray, 
     return np.array(points), thickness, length
 
 
+WINDOW_MARGIN = 2  # px around a line's box that its baseline evidence may lie in
+
+
 def find_lines(maps: np.ndarray, params: LearnedParams = LearnedParams()) -> list[FoundLine]:
     """Lines from (baseline, core, line, region) probability maps, in map pixels."""
     baseline_map, core_map, line_map, region_map = maps[:4]
@@ -118,6 +121,11 @@ def find_lines(maps: np.ndarray, params: LearnedParams = LearnedParams()) -> lis
         x0, y0, x1, y1 = boxes[label]
         if x1 < x0:
             continue
+        # The line's box grown by the reach of the baseline evidence (_down_side's 5x5 dilation),
+        # which also keeps the closing below off the window's border (OpenCV erodes there as if
+        # the outside were ink).
+        y0, x0 = max(y0 - WINDOW_MARGIN, 0), max(x0 - WINDOW_MARGIN, 0)
+        y1, x1 = min(y1 + WINDOW_MARGIN, cell.shape[0] - 1), min(x1 + WINDOW_MARGIN, cell.shape[1] - 1)
         window = (slice(y0, y1 + 1), slice(x0, x1 + 1))
         mask = (labels[window] == label).astype(np.uint8)
         baseline, thickness, length = trace_line(mask, baseline_map[window])
