@@ -138,7 +138,9 @@ def gray_from_array(image: np.ndarray) -> np.ndarray:
     import cv2
 
     image = np.asarray(image)
-    if image.ndim == 3:
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        if image.dtype not in (np.uint8, np.uint16, np.float32):   # what OpenCV converts; values kept
+            image = image.astype(np.float32)
         code = cv2.COLOR_RGBA2GRAY if image.shape[2] == 4 else cv2.COLOR_RGB2GRAY
         image = cv2.cvtColor(image, code)
     if image.ndim != 2:

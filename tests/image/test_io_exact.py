@@ -145,10 +145,14 @@ def test_caller_arrays():
     rgba = np.zeros((6, 8, 4), np.uint8)
     rgba[..., 1] = 255
     assert int(gray_from_array(rgba)[0, 0]) == 150                                          # 0.587 x 255
+    for dtype in (np.float64, np.int64, np.int32, np.float16):            # any numeric type, as documented
+        assert int(gray_from_array(rgb.astype(dtype))[0, 0]) == 76
     floats = np.array([[-5.0, 12.7, 300.0, 80.0]] * 5)
     assert gray_from_array(floats).tolist() == [[0, 12, 255, 80]] * 5
     assert gray_from_array(floats).dtype == np.uint8
     assert message_of(gray_from_array, np.zeros((2, 3, 4, 5))) == (
         "<image array>: array of shape (2, 3, 4, 5) is not an image (give a 2-D gray or 3-D RGB/RGBA array)")
+    assert message_of(gray_from_array, np.zeros((6, 8, 2))) == (
+        "<image array>: array of shape (6, 8, 2) is not an image (give a 2-D gray or 3-D RGB/RGBA array)")
     assert message_of(gray_from_array, np.zeros((3, 9), np.uint8)) == (
         "<image array>: image is 9x3 px, too small to hold text (give an image at least 4 px on each side)")
