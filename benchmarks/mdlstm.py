@@ -54,6 +54,8 @@ def train_side_by_side(names: list[str], args, train: Path, dev: Path) -> None:
                                                stderr=subprocess.STDOUT, env=env), log))
     for name, process, log in running:
         if process.wait() != 0:
+            for _, other, _ in running:       # the comparison needs both: stop the rest
+                other.terminate()
             sys.exit(f"training {name} failed: see {args.out / f'{name}.log'}")
         log.close()
 

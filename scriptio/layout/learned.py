@@ -19,6 +19,10 @@ import numpy as np
 from scriptio.layout.regions import group_lines, hull_polygon, order_lines, xy_cut
 from scriptio.types import Page, Region, TextLine
 
+# px around a line's core blob where baseline evidence decides which side is down (and so the
+# margin of the window each line is traced in)
+EVIDENCE_REACH = 2
+
 
 @dataclass(frozen=True)
 class LearnedParams:
@@ -60,7 +64,7 @@ def _frame(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 def _down_side(mask: np.ndarray, baseline: np.ndarray, centre: np.ndarray, normal: np.ndarray) -> np.ndarray:
     """The normal pointing from the blob to its baseline (where the baseline map is strong)."""
-    ys, xs = np.nonzero(cv2.dilate(mask, np.ones((5, 5), np.uint8)))
+    ys, xs = np.nonzero(cv2.dilate(mask, np.ones((2 * EVIDENCE_REACH + 1,) * 2, np.uint8)))
     weights = baseline[ys, xs]
     if weights.sum() < 1e-3:
         return normal if normal[1] >= 0 else -normal   # no evidence: the page's down
@@ -88,9 +92,6 @@ def trace_line(mask: np.ndarray, baseline_map: np.ndarray) -> tuple[np.ndarray, 
     last = u >= edges[-2]
     points.append(centre + direction * u.max() + down * (np.percentile(v[last], 90) + 0.5))
     return np.array(points), thickness, length
-
-
-WINDOW_MARGIN = 2  # px around a line's box that its baseline evidence may lie in
 
 
 def find_lines(maps: np.ndarray, params: LearnedParams = LearnedParams()) -> list[FoundLine]:
@@ -121,11 +122,11 @@ def find_lines(maps: np.ndarray, params: LearnedParams = LearnedParams()) -> lis
         x0, y0, x1, y1 = boxes[label]
         if x1 < x0:
             continue
-        # The line's box grown by the reach of the baseline evidence (_down_side's 5x5 dilation),
+        # The line's box grown by the reach of the baseline evidence (see _down_side),
         # which also keeps the closing below off the window's border (OpenCV erodes there as if
         # the outside were ink).
-        y0, x0 = max(y0 - WINDOW_MARGIN, 0), max(x0 - WINDOW_MARGIN, 0)
-        y1, x1 = min(y1 + WINDOW_MARGIN, cell.shape[0] - 1), min(x1 + WINDOW_MARGIN, cell.shape[1] - 1)
+        y0, x0 = max(y0 - EVIDENCE_REACH, 0), max(x0 - EVIDENCE_REACH, 0)
+        y1, x1 = min(y1 + EVIDENCE_REACH, cell.shape[0] - 1), min(x1 + EVIDENCE_REACH, cell.shape[1] - 1)
         window = (slice(y0, y1 + 1), slice(x0, x1 + 1))
         mask = (labels[window] == label).astype(np.uint8)
         baseline, thickness, length = trace_line(mask, baseline_map[window])
