@@ -10,7 +10,7 @@ import pytest
 
 from scriptio.errors import FormatError, InputError
 from scriptio.lm import build_lm, read_arpa, write_arpa
-from scriptio.lm.bundle import BUNDLE_FILE, BUNDLED, FILES, bundled_names, load_language_model
+from scriptio.lm.bundle import BUNDLE_FILE, FILES, bundled_names, load_language_model
 from scriptio.lm.hybrid import HybridModel
 from scriptio.lm.ngram import NgramModel
 from scriptio.lm.tokens import BOS
@@ -99,7 +99,7 @@ def test_bare_arpa_files_get_moderate_untuned_settings(tmp_path, word_arpa):
     assert (chars.lm.unit, chars.lm_weight, chars.word_bonus, chars.name) == ("char", 0.5, 0.5, "chars.arpa.gz")
 
 
-def write_bundle(folder, info, tmp_path):
+def write_bundle(folder, info):
     folder.mkdir()
     write_arpa(build_lm(TEXTS, "char", 3), folder / FILES["char"])
     hybrid = HybridModel.build(TEXTS, word_order=2, char_order=3, min_word_count=1)
@@ -112,7 +112,7 @@ def write_bundle(folder, info, tmp_path):
 @pytest.mark.parametrize("kind,unit", [("char", "char"), ("word", "word")])
 def test_bundle_of_one_model_and_its_default_settings(tmp_path, kind, unit):
     """A bundle without tuned settings decodes with weight 0.5, no word bonus, beam 10."""
-    folder = write_bundle(tmp_path / "mine", {"kind": kind, "files": FILES}, tmp_path)
+    folder = write_bundle(tmp_path / "mine", {"kind": kind, "files": FILES})
     choice = load_language_model(folder)
     assert isinstance(choice.lm, NgramModel) and choice.lm.unit == unit
     assert (choice.lm_weight, choice.word_bonus, choice.beam, choice.name) == (0.5, 0.0, 10, "mine")
@@ -120,7 +120,7 @@ def test_bundle_of_one_model_and_its_default_settings(tmp_path, kind, unit):
 
 
 def test_hybrid_bundle_has_both_models(tmp_path):
-    folder = write_bundle(tmp_path / "mine", {"kind": "hybrid", "files": FILES, "beam": 4}, tmp_path)
+    folder = write_bundle(tmp_path / "mine", {"kind": "hybrid", "files": FILES, "beam": 4})
     choice = load_language_model(folder)
     assert isinstance(choice.lm, HybridModel) and choice.lm.words.unit == "word" and choice.lm.chars.unit == "char"
     assert choice.beam == 4
@@ -131,11 +131,11 @@ def test_bundle_mistakes(tmp_path):
     empty.mkdir()
     assert message_of(InputError, load_language_model, empty) == (
         f"{empty}: folder has no lm.json (give an .arpa file or a bundle folder)")
-    broken = write_bundle(tmp_path / "broken", "{not json", tmp_path)
+    broken = write_bundle(tmp_path / "broken", "{not json")
     assert message_of(FormatError, load_language_model, broken).startswith(
         f"{broken / BUNDLE_FILE}: not a language-model bundle (")
     assert message_of(FormatError, load_language_model, broken).endswith(") (rebuild it)")
-    odd = write_bundle(tmp_path / "odd", {"kind": "neural", "files": FILES}, tmp_path)
+    odd = write_bundle(tmp_path / "odd", {"kind": "neural", "files": FILES})
     assert message_of(FormatError, load_language_model, odd) == (
         f"{odd / BUNDLE_FILE}: unknown model kind 'neural' (use char, word or hybrid)")
 
@@ -146,12 +146,12 @@ def test_names_resolve_to_bundled_models_before_paths(tmp_path, monkeypatch):
     assert {"en", "fr"} <= set(bundled_names())
     installed = tmp_path / "installed"
     installed.mkdir()
-    write_bundle(installed / "en", {"kind": "word", "files": FILES}, tmp_path)
+    write_bundle(installed / "en", {"kind": "word", "files": FILES})
     (installed / "notes").mkdir()                                    # a folder without lm.json is no model
     monkeypatch.setattr(bundle, "BUNDLED", installed)
     assert bundle.bundled_names() == ["en"]
     monkeypatch.chdir(tmp_path)
-    write_bundle(tmp_path / "en", {"kind": "char", "files": FILES}, tmp_path)   # a local folder of that name
+    write_bundle(tmp_path / "en", {"kind": "char", "files": FILES})   # a local folder of that name
     assert bundle.load_language_model("en").lm.unit == "word"
     assert bundle.load_language_model("./en").lm.unit == "char"
     missing = tmp_path / "nowhere.arpa"
