@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs on a lent GPU machine (the device tool), from the repository root, carrying work/gpu-para and .whl
 # (`make device-bundle-paragraph` builds them here: the train pages of every set with their pages.jsonl —
-# no val page travels — and the rapidfuzz wheel; ~30 MB). Like recognizers.sh, take the LM files out of the
-# index for the call if the carry is over 64 MiB.
+# no val page travels — 1,000 train line images for synthetic paragraphs, and the rapidfuzz wheel; ~45 MB).
+# With the CPU reader as init.safetensors (12 MB) the call is over 64 MiB unless the LM files and the
+# bundled line model leave the index for the call, as recognizers.sh says (INIT replaces the line model).
 # Device run: the paragraph reader's joint stage (everything learns, on block images) from INIT (a paragraph
 # model from the CPU stages, carried in work/gpu-para/init.safetensors, or the bundled line model), for
 # MINUTES; the best model is copied to $OUT every 30 s, so a run cut short still returns its best so far.
