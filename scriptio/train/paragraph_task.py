@@ -183,26 +183,34 @@ class ParagraphTask:
         return 1.0
 
     # -- evaluation -----------------------------------------------------------------------------
-    def read(self, network: nn.Module, image: np.ndarray, stop_threshold: float) -> list[str]:
+    def read(self, network: nn.Module, image: np.ndarray, stop_threshold: float) -> tuple[list[str], np.ndarray]:
+        """The lines read until the end decision passes `stop_threshold`, and each read step's
+        end-decision probability."""
         was_training = network.training
         network.eval()
         with torch.inference_mode():
             output = network(_tensor(image).to(next(network.parameters()).device), stop_threshold=stop_threshold)
         network.train(was_training)
         logprobs = output.logprobs.float().cpu().numpy()
-        return [decode_greedy(logprobs[:, line], self.alphabet).text for line in range(logprobs.shape[1])]
+        texts = [decode_greedy(logprobs[:, line], self.alphabet).text for line in range(logprobs.shape[1])]
+        return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy()
 
     def evaluate(self, network: nn.Module) -> dict:
-        """Dev CER at the best of STOP_THRESHOLDS, which the network keeps (and its model file)."""
+        """Dev CER at the best of STOP_THRESHOLDS, which the network keeps (and its model file).
+        Each block is read once, at the highest threshold: a lower one stops at the first line
+        whose end probability passes it, and the lines before are the same (each is decoded
+        on its own)."""
         if not self.dev:
             return {"score": None}
+        reads = [self.read(network, block.image, max(STOP_THRESHOLDS)) for block in self.dev]
         results = {}
         for threshold in STOP_THRESHOLDS:
             rate, found = ErrorRate(), 0
-            for block in self.dev:
-                texts = self.read(network, block.image, threshold)
-                rate.add(block.text, "\n".join(texts))
-                found += len(texts)
+            for block, (texts, stops) in zip(self.dev, reads):
+                ends = np.flatnonzero(stops > threshold)
+                kept = texts[: ends[0]] if len(ends) else texts
+                rate.add(block.text, "\n".join(kept))
+                found += len(kept)
             results[threshold] = (rate.cer, found)
         best = min(STOP_THRESHOLDS, key=lambda t: results[t][0])
         network.config.stop_threshold = best
