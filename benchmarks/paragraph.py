@@ -6,6 +6,8 @@ regions from the learned segmenter read by the paragraph reader versus the usual
 
 Block text: its rows top to bottom (lines sharing a row joined left to right, as the reader
 reads them), one per text line; CER over the block's text with line breaks. Greedy decoding.
+For a band reader (read_mode "band"), a further column reads bands of the reader's height at the
+reference rows' centres: what the reader would read with perfect attention.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from scriptio.api import load_model, load_segmenter, read_page
 from scriptio.api.pages import flag_non_text, read_blocks
 from scriptio.data.blocks import _Line, gt_pitch, group_rows
 from scriptio.image.io import load_gray
+from scriptio.models.paragraph_bands import read_bands
 from scriptio.text.metrics import ErrorRate
 
 SETS = ("hooker", "copiste", "poilus", "peraire")
@@ -48,6 +51,17 @@ def region_rows(page: dict, region: dict) -> tuple[list[list[dict]], tuple[int, 
     return [[item.source for item in row] for row in rows], (int(x0), int(y0), int(x1), int(y1))
 
 
+def oracle_bands(reader, crop, rows: list[list[dict]], top: int):
+    """The reader's bands placed at the reference rows' centres (its attention made perfect)."""
+    centres, heights = [], []
+    for row in rows:
+        ys = np.concatenate([np.asarray(line["polygon"], np.float32)[:, 1] for line in row])
+        centres.append((ys.min() + ys.max()) / 2 - top)
+        heights.append(float(ys.max() - ys.min()))
+    pitch = gt_pitch(centres, heights)
+    return read_bands(reader.lines, crop, centres, reader.network.config.band_half * pitch)
+
+
 def clean(text: str) -> str:
     return " ".join(text.split())
 
@@ -63,12 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     reader, line_model = load_model(args.model), load_model(args.line_model)
+    bands = reader.network.config.read_mode == "band"
     segmenter = load_segmenter("learned") if args.pages else None
     data = args.shared / "data" / "htr"
     block_rows, page_rows = [], []
     for name in args.sets.split(","):
         pages, split = pages_of(data, name)
         para, lines, found, expected, seconds, blocks = ErrorRate(), ErrorRate(), 0, 0, 0.0, 0
+        oracle = ErrorRate()
         page_para, page_lines, page_ref = ErrorRate(), ErrorRate(), ErrorRate()
         for page in pages:
             gray = load_gray(data / name / page["image"])
@@ -87,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
                 read_page(reference, gray, line_model)
                 texts = iter(clean(line.text) for line in reference.lines)
                 lines.add(truth, "\n".join(" ".join(next(texts) for _ in row) for row in rows))
+                if bands:
+                    oracle.add(truth, "\n".join(clean(result.text) for result, _ in
+                                                oracle_bands(reader, gray[y0:y1, x0:x1], rows, y0)))
                 found, expected, blocks = found + len(read), expected + len(rows), blocks + 1
             if segmenter is not None:
                 whole = " ".join(clean(line["text"]) for line in page["lines"])
@@ -98,17 +117,22 @@ def main(argv: list[str] | None = None) -> None:
                 read_blocks(found_page, gray, reader)
                 page_para.add(whole, page_text(scored_lines(flag_non_text(found_page), page, name)))
         ratio = para.cer / lines.cer if lines.cer else float("nan")
+        oracle_cell = f"{100 * oracle.cer:.2f}% | " if bands else ""
         block_rows.append(f"| {name} | {split} | {blocks} | {expected} | {found} | {100 * lines.cer:.2f}% | "
-                          f"{100 * para.cer:.2f}% | {ratio:.2f} | {seconds / max(blocks, 1):.2f} |")
+                          f"{oracle_cell}{100 * para.cer:.2f}% | {ratio:.2f} | {seconds / max(blocks, 1):.2f} |")
         if segmenter is not None:
             page_rows.append(f"| {name} | {len(pages)} | {100 * page_ref.cer:.2f}% | {100 * page_lines.cer:.2f}% | "
                              f"{100 * page_para.cer:.2f}% |")
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}")
-    print(f"command: python benchmarks/paragraph.py {' '.join(argv if argv is not None else sys.argv[1:])}\n")
+    print(f"command: python benchmarks/paragraph.py {' '.join(argv if argv is not None else sys.argv[1:])}")
+    config = reader.network.config
+    print(f"reader: read_mode {config.read_mode}" + (f", band_half {config.band_half}" if bands else "")
+          + f", end threshold {config.stop_threshold}\n")
     print("| set | split | blocks | rows | rows read | line recognizer on reference lines (CER) | "
-          "paragraph reader (CER) | ratio | s/block |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+          + ("line recognizer on bands at the reference centres | " if bands else "")
+          + "paragraph reader (CER) | ratio | s/block |")
+    print("|---|---|---:|---:|---:|---:|" + ("---:|" if bands else "") + "---:|---:|---:|")
     print("\n".join(block_rows))
     if page_rows:
         print("\n| set | pages | reference lines + line recognizer | learned segmenter + line recognizer | "

@@ -38,6 +38,10 @@ class Block:
     texts: list[str]
     centres: list[float]
     dataset: str = ""
+    # Blocks read as reading reads them (measured pitch) also keep the crop at its own resolution
+    # and the factor `image` was scaled by: a band reader reads its lines from there.
+    source: np.ndarray | None = None
+    scale: float = 1.0
 
     @property
     def text(self) -> str:
@@ -150,4 +154,5 @@ def _block(page: str, region: dict, members: list[dict], image: np.ndarray, pitc
     scale = block_scale(measured or annotated, pitch, crop.shape)
     return Block(f"{page}_r{region['index']}", prepare_block(crop, scale),
                  [" ".join(line.text for line in row) for row in rows],
-                 [float(np.mean([line.centre for line in row])) * scale for row in rows], dataset)
+                 [float(np.mean([line.centre for line in row])) * scale for row in rows], dataset,
+                 crop.copy() if estimate_pitch else None, scale)

@@ -12,7 +12,11 @@ from scriptio.image.enhance import binarize_otsu
 
 MIN_PITCH = 8          # px: closer than this is noise, not lines
 MIN_PEAK = 0.15        # autocorrelation (of 1 at lag 0) a pitch peak must reach
-HARMONIC = 0.6         # a peak at half the lag this strong is the real pitch (the first one a multiple)
+HARMONIC = 0.6         # a peak at 1/k of the lag this strong is the real pitch (the first one a multiple)
+# The strongest peak can lie at 2, 3 or 4 pitches: a block whose paragraphs are set apart by a
+# blank line every few lines repeats best at that multiple (measured on ../shared's copiste val
+# blocks, where such blocks read at a third of their scale until the pitch looked for thirds).
+SUBHARMONICS = (2, 3, 4)
 LINE_OVER_PITCH = 1.2  # a line's ink extent over the pitch, for a block of one line
 
 
@@ -43,8 +47,9 @@ def line_pitch(gray: np.ndarray) -> float | None:
 
 
 def _pitch_lag(correlation: np.ndarray, longest: int) -> float | None:
-    """The lag of the strongest local maximum (refined to sub-pixel), moved to a strong peak at
-    half its lag while there is one (the strongest peak can be a multiple of the pitch)."""
+    """The lag of the strongest local maximum (refined to sub-pixel), moved to the shortest strong
+    peak at a half, third or quarter of its lag while there is one (the strongest peak can be a
+    multiple of the pitch)."""
     lags = np.arange(MIN_PITCH, max(MIN_PITCH, longest))
     if len(lags) < 3:
         return None
@@ -55,11 +60,11 @@ def _pitch_lag(correlation: np.ndarray, longest: int) -> float | None:
         return None
     best = max(peaks, key=lambda i: values[i])
     while True:
-        half = [i for i in peaks if abs(lags[i] - lags[best] / 2) <= max(2, 0.1 * lags[best])
-                and values[i] >= HARMONIC * values[best]]
-        if not half:
+        shorter = [i for i in peaks if values[i] >= HARMONIC * values[best] and any(
+            abs(lags[i] - lags[best] / k) <= max(2, 0.2 * lags[best] / k) for k in SUBHARMONICS)]
+        if not shorter:
             break
-        best = max(half, key=lambda i: values[i])
+        best = min(shorter, key=lambda i: lags[i])
     left, centre, right = values[best - 1], values[best], values[best + 1]
     curvature = left - 2 * centre + right
     shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0

@@ -1,7 +1,8 @@
 """The paragraph kind: a network that reads whole text blocks, line after line, without line
-segmentation (`nets/paragraph.py`). Pages are read region by region; a line image is read as a
-block of one line. Every attention step becomes a TextLine whose polygon is the band of rows it
-attended to, so every output format still has lines."""
+segmentation (`nets/paragraph.py`). Pages are read region by region. Every attention step becomes
+a TextLine whose polygon is the band of rows it attended to, so every output format still has
+lines. What a step reads is the model's `read_mode` (`paragraph_bands.py`): the collapsed feature
+rows, or the band of the image there, read by the line recognizer the reader started from."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,11 +15,13 @@ import torch
 from scriptio.data.blocks import block_scale, prepare_block
 from scriptio.decode.decoder import GREEDY, CtcDecoder
 from scriptio.image.pitch import line_pitch
+from scriptio.models.ctc import CtcRecognizer
+from scriptio.models.paragraph_bands import line_recognizer, moved, read_attended
 from scriptio.models.recognizer import LineImageRecognizer, register_kind
 from scriptio.models.store import save_model
 from scriptio.nets.paragraph import ParagraphConfig, ParagraphNet
 from scriptio.text.codec import Alphabet
-from scriptio.types import CharSpan, LineResult, Point, WordResult
+from scriptio.types import LineResult, Point
 
 LINE_STEPS = ("stroke_mask", "contrast", "trim", "resize")
 
@@ -37,9 +40,23 @@ class ParagraphRecognizer(LineImageRecognizer):
     reads_blocks = True
 
     def __init__(self, network: ParagraphNet, alphabet: Alphabet, metadata: dict | None = None) -> None:
-        super().__init__(network.reader.config.height, LINE_STEPS, metadata)
+        # a band reader takes line images normalized as its line recognizer's were
+        steps = network.config.line_steps if network.config.read_mode == "band" else LINE_STEPS
+        super().__init__(network.reader.config.height, steps, metadata)
         self.network = network.eval()
         self.alphabet = alphabet
+        self._lines: CtcRecognizer | None = None
+
+    @property
+    def bands(self) -> bool:
+        return self.network.config.read_mode == "band"
+
+    @property
+    def lines(self) -> CtcRecognizer:
+        """The line recognizer that reads the bands (built from the reader before its batch norms fold)."""
+        if self._lines is None:
+            self._lines = line_recognizer(self.network, self.alphabet)
+        return self._lines
 
     @classmethod
     def from_model_file(cls, state: dict[str, torch.Tensor], metadata: dict) -> "ParagraphRecognizer":
@@ -52,6 +69,8 @@ class ParagraphRecognizer(LineImageRecognizer):
         return self.network.config.pitch
 
     def prepare_for_reading(self) -> None:
+        if self.bands:
+            _ = self.lines
         self.network.prepare_for_inference()
 
     @torch.inference_mode()
@@ -73,6 +92,8 @@ class ParagraphRecognizer(LineImageRecognizer):
         if pitch is None:
             return []
         scale = block_scale(pitch, self.pitch, gray.shape)
+        if self.bands:
+            return self.read_block_bands(gray, scale, decoder)
         results, attention = self.read_prepared(prepare_block(gray, scale), decoder)
         centres = self.network.row_centres(attention.shape[1]).numpy() if len(results) else np.zeros(0)
         lines = []
@@ -83,12 +104,27 @@ class ParagraphRecognizer(LineImageRecognizer):
             x1 = max((c.x1 for c in result.chars), default=gray.shape[1] * scale) / scale
             top, bottom = max(0.0, y - half), min(float(gray.shape[0]), y + half)
             polygon = [(x0, top), (x1, top), (x1, bottom), (x0, bottom)]
-            lines.append(BlockLine(_scaled(result, 1.0 / scale), polygon, weights))
+            lines.append(BlockLine(moved(result, 1.0 / scale), polygon, weights))
         return lines
+
+    @torch.inference_mode()
+    def read_block_bands(self, gray: np.ndarray, scale: float, decoder: CtcDecoder | None) -> list[BlockLine]:
+        """Band mode: the attention finds the lines on the scaled block; each is read from `gray`
+        (the block at its own resolution, as the line recognizer reads page lines)."""
+        tensor = torch.from_numpy(1.0 - prepare_block(gray, scale).astype(np.float32) / 255.0)[None, None]
+        output = self.network(tensor.to(next(self.network.parameters()).device), read=False)
+        config = self.network.config
+        found = read_attended(self.lines, gray, self.network.line_centres(output.attention).numpy(), scale,
+                              config.band_half * self.pitch, config.band_shifts, decoder)
+        attention = output.attention.float().cpu().numpy()
+        return [BlockLine(line.result, line.polygon, attention[line.step]) for line in found]
 
     def recognize(self, lines: Sequence[np.ndarray], decoder: CtcDecoder | None = None) -> list[LineResult]:
         """Normalized line images (already at the reader's line height, so at its pitch), each read
-        as a block; the lines it finds in one image are joined by spaces."""
+        as a block; the lines it finds in one image are joined by spaces. A band reader reads them
+        with its line recognizer (a line image is one band)."""
+        if self.bands:
+            return self.lines.recognize(lines, decoder)
         out = []
         for image in lines:
             results, _ = self.read_prepared(image, decoder)
@@ -104,12 +140,6 @@ class ParagraphRecognizer(LineImageRecognizer):
         if half:
             state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
         save_model(path, state, self.state_metadata(extra))
-
-
-def _scaled(result: LineResult, factor: float) -> LineResult:
-    chars = [CharSpan(c.char, c.confidence, c.x0 * factor, c.x1 * factor) for c in result.chars]
-    words = [WordResult(w.text, w.confidence, w.x0 * factor, w.x1 * factor) for w in result.words]
-    return LineResult(result.text, result.confidence, chars, words, result.score)
 
 
 def _joined(results: list[LineResult]) -> LineResult:

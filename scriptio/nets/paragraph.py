@@ -40,15 +40,28 @@ class ParagraphConfig:
     pitch: float = 40.0        # px between text lines the block is scaled to
     max_lines: int = 80        # reading stops here even without an end decision
     stop_threshold: float = 0.5  # end-decision probability that ends a block (chosen on dev by training)
+    # What is read at each attention step (chosen on dev by training; models/paragraph_bands.py):
+    # "collapse", the attention-weighted feature rows, or "band", the image band around the
+    # attended centre (band_half pitches above and below), read by the line recognizer.
+    read_mode: str = "collapse"
+    band_half: float = 0.5
+    # Band mode reads each line at these shifts (in band heights) around the attended centre and
+    # keeps the best reading: five shifts read the dev blocks of ../shared at 20.8% CER, one
+    # (no shift) at 24.4%, three (0, +-0.15) at 21.7%.
+    band_shifts: tuple[float, ...] = (-0.25, -0.1, 0.0, 0.1, 0.25)
+    # The line recognizer's own normalization steps (band mode normalizes each band as it did).
+    line_steps: tuple[str, ...] = ("stroke_mask", "contrast", "trim", "resize")
 
     def to_json(self) -> dict:
-        return dict(self.__dict__, offsets=list(self.offsets))
+        return dict(self.__dict__, offsets=list(self.offsets), line_steps=list(self.line_steps),
+                    band_shifts=list(self.band_shifts))
 
     @classmethod
     def from_json(cls, data: dict) -> "ParagraphConfig":
         data = dict(data)
-        if "offsets" in data:
-            data["offsets"] = tuple(data["offsets"])
+        for key in ("offsets", "line_steps", "band_shifts"):
+            if key in data:
+                data[key] = tuple(data[key])
         return cls(**data)
 
 
@@ -112,6 +125,10 @@ class ParagraphNet(nn.Module):
     def row_centres(self, rows: int) -> torch.Tensor:
         """Block y (px, scaled block) of the centre of each attention row."""
         return torch.arange(rows, dtype=torch.float32) * self.stride + self.stride / 2
+
+    def line_centres(self, attention: torch.Tensor) -> torch.Tensor:
+        """Block y (px, scaled block) of each read line: its attention's mean row centre."""
+        return attention.float().cpu() @ self.row_centres(attention.shape[1])
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
         """(1, 1, H, W) ink=1 block -> (R, W', C*window) windows of feature rows, one per row."""

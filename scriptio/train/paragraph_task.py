@@ -25,6 +25,8 @@ from torch import nn
 from scriptio.data.blocks import Block
 from scriptio.decode.ctc import decode_greedy
 from scriptio.image.enhance import stretch_contrast
+from scriptio.models.ctc import CtcRecognizer
+from scriptio.models.paragraph_bands import READ_MODES, line_recognizer, read_attended
 from scriptio.text.codec import Alphabet
 from scriptio.text.metrics import ErrorRate
 
@@ -34,6 +36,9 @@ SYNTHETIC_SHARE = 0.3
 # End-decision thresholds tried on dev at each evaluation: the decision is trained on few "stop"
 # examples (one per block), and a threshold above 0.5 reads the last lines it is unsure of.
 STOP_THRESHOLDS = (0.5, 0.7, 0.85)
+# Band heights (pitches above and below an attended centre) tried on dev for band mode: the
+# oracle bands of ../shared's val blocks read best from 0.47 to 0.55; wider takes in neighbours.
+BAND_HALVES = (0.45, 0.5, 0.6)
 ROW_MARGIN = 0.55          # pitch fractions kept above the first and below the last row of a window
 
 
@@ -183,38 +188,54 @@ class ParagraphTask:
         return 1.0
 
     # -- evaluation -----------------------------------------------------------------------------
-    def read(self, network: nn.Module, image: np.ndarray, stop_threshold: float) -> tuple[list[str], np.ndarray]:
-        """The lines read until the end decision passes `stop_threshold`, and each read step's
-        end-decision probability."""
+    def read(self, network: nn.Module, block: Block, stop_threshold: float, lines: CtcRecognizer | None = None
+             ) -> tuple[dict[tuple[str, float], list[tuple[int, str]]], np.ndarray]:
+        """The lines read until the end decision passes `stop_threshold`, as (attention step,
+        text), by (read mode, band half): collapsed, and with `lines` (band mode's line
+        recognizer) as bands of each of BAND_HALVES; and each step's end-decision probability."""
         was_training = network.training
         network.eval()
         with torch.inference_mode():
-            output = network(_tensor(image).to(next(network.parameters()).device), stop_threshold=stop_threshold)
+            output = network(_tensor(block.image).to(next(network.parameters()).device), stop_threshold=stop_threshold)
         network.train(was_training)
         logprobs = output.logprobs.float().cpu().numpy()
-        texts = [decode_greedy(logprobs[:, line], self.alphabet).text for line in range(logprobs.shape[1])]
+        texts = {("collapse", network.config.band_half):
+                 [(step, decode_greedy(logprobs[:, step], self.alphabet).text) for step in range(logprobs.shape[1])]}
+        if lines is not None:
+            centres = network.line_centres(output.attention).numpy()
+            gray, scale = (block.image, 1.0) if block.source is None else (block.source, block.scale)
+            for half in BAND_HALVES:
+                found = read_attended(lines, gray, centres, scale, half * network.config.pitch,
+                                      network.config.band_shifts)
+                texts["band", half] = [(line.step, line.result.text) for line in found]
         return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy()
 
     def evaluate(self, network: nn.Module) -> dict:
-        """Dev CER at the best of STOP_THRESHOLDS, which the network keeps (and its model file).
-        Each block is read once, at the highest threshold: a lower one stops at the first line
-        whose end probability passes it, and the lines before are the same (each is decoded
-        on its own)."""
+        """Dev CER at the best read mode (band half) and end threshold (of STOP_THRESHOLDS), which
+        the network keeps (and its model file). Each block is read once, at the highest threshold:
+        a lower one stops at the first step whose end probability passes it, and the lines of the
+        steps before are the same (each is read on its own)."""
         if not self.dev:
             return {"score": None}
-        reads = [self.read(network, block.image, max(STOP_THRESHOLDS)) for block in self.dev]
+        lines = line_recognizer(network, self.alphabet)
+        reads = [self.read(network, block, max(STOP_THRESHOLDS), lines) for block in self.dev]
         results = {}
-        for threshold in STOP_THRESHOLDS:
-            rate, found = ErrorRate(), 0
-            for block, (texts, stops) in zip(self.dev, reads):
-                ends = np.flatnonzero(stops > threshold)
-                kept = texts[: ends[0]] if len(ends) else texts
-                rate.add(block.text, "\n".join(kept))
-                found += len(kept)
-            results[threshold] = (rate.cer, found)
-        best = min(STOP_THRESHOLDS, key=lambda t: results[t][0])
-        network.config.stop_threshold = best
-        return {"cer": round(results[best][0], 4), "stop_threshold": best, "lines_found": results[best][1],
+        for reading in reads[0][0]:
+            for threshold in STOP_THRESHOLDS:
+                rate, found = ErrorRate(), 0
+                for block, (texts, stops) in zip(self.dev, reads):
+                    ends = np.flatnonzero(stops > threshold)
+                    end = ends[0] if len(ends) else len(stops)
+                    kept = [text for step, text in texts[reading] if step < end]
+                    rate.add(block.text, "\n".join(kept))
+                    found += len(kept)
+                results[(*reading, threshold)] = (rate.cer, found)
+        best = min(results, key=lambda key: results[key][0])
+        mode, half, threshold = best
+        network.config.read_mode, network.config.band_half, network.config.stop_threshold = best
+        cer = {f"cer_{name}": round(min(v[0] for k, v in results.items() if k[0] == name), 4) for name in READ_MODES}
+        return {"cer": round(results[best][0], 4), "read_mode": mode, "band_half": half, "stop_threshold": threshold,
+                **cer, "lines_found": results[best][1],
                 "lines_expected": sum(len(b.texts) for b in self.dev), "score": results[best][0]}
 
     def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:

@@ -62,7 +62,7 @@ def start_network(init: str, overrides: dict) -> tuple[ParagraphNet, CtcRecogniz
         return line_model.network, line_model
     if not isinstance(line_model, CtcRecognizer) or not isinstance(line_model.network, CRNN):
         raise ModelError(init, "is not a CNN-BLSTM line recognizer", "give --init a crnn model (e.g. default)")
-    config = ParagraphConfig(crnn=line_model.network.config.to_json(), **overrides)
+    config = ParagraphConfig(crnn=line_model.network.config.to_json(), line_steps=tuple(line_model.steps), **overrides)
     network = ParagraphNet(config)
     network.load_line_model(line_model.network)
     return network, line_model

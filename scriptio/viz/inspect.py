@@ -181,14 +181,17 @@ def attention_picture(block: np.ndarray, attention: np.ndarray, centres: np.ndar
 
 def inspect_block(recognizer: Any, gray: np.ndarray) -> Inspection:
     """A paragraph reader reading a text block: the block at the reader's scale, then for each line
-    it read its attention over the block and its CTC posteriors."""
+    it read its attention over the block and its CTC posteriors (of the band a band reader read)."""
     from scriptio.data.blocks import block_scale, prepare_block
     from scriptio.image.pitch import line_pitch
 
     pitch = line_pitch(gray) or recognizer.pitch
-    block = prepare_block(gray, block_scale(pitch, recognizer.pitch, gray.shape))
+    scale = block_scale(pitch, recognizer.pitch, gray.shape)
+    block = prepare_block(gray, scale)
     pictures = [Picture("block", f"the block at the reader's scale (line pitch {pitch:.1f} px -> "
                                  f"{recognizer.pitch:.0f} px)", block)]
+    if getattr(recognizer, "bands", False):
+        return Inspection(pictures + band_pictures(recognizer, gray, block, scale), [])
     tensor = torch.from_numpy(1.0 - block.astype(np.float32) / 255.0)[None, None]
     with torch.inference_mode():
         output = recognizer.network(tensor)
@@ -206,6 +209,25 @@ def inspect_block(recognizer: Any, gray: np.ndarray) -> Inspection:
         pictures.append(Picture(f"line-{line + 1:02d}-posteriors", f"line {line + 1}: CTC posteriors per frame under "
                                 "the attended band, dark = likely", posterior_picture(probabilities, labels, band, (0,))))
     return Inspection(pictures, [])
+
+
+def band_pictures(recognizer: Any, gray: np.ndarray, block: np.ndarray, scale: float) -> list[Picture]:
+    """For each line a band reader read: its attention over the block, and the line recognizer's
+    posteriors under the band it read (normalized as that recognizer reads lines)."""
+    labels = ["blank", *recognizer.alphabet.chars]
+    pictures = []
+    for number, line in enumerate(recognizer.read_block(gray), start=1):
+        top, bottom = line.polygon[0][1], line.polygon[2][1]
+        normalized = recognizer.lines.normalize(gray, line.polygon)
+        probabilities = np.exp(recognizer.lines.line_posteriors([normalized])[0])
+        pictures.append(Picture(f"line-{number:02d}-attention", f"line {number}: the reader's attention over the "
+                                f"block's rows (red); it read the band y = {top * scale:.0f}-{bottom * scale:.0f} px",
+                                attention_picture(block, line.attention,
+                                                  recognizer.network.row_centres(len(line.attention)).numpy())))
+        pictures.append(Picture(f"line-{number:02d}-posteriors", f"line {number}: the line recognizer's CTC posteriors "
+                                "per frame under the band it read, dark = likely",
+                                posterior_picture(probabilities, labels, normalized, (0,))))
+    return pictures
 
 
 def write_inspection(inspection: Inspection, out: Path) -> list[Path]:

@@ -49,3 +49,12 @@ def test_one_line_gives_its_ink_height_over_the_line_to_pitch_ratio():
 def test_blank_image_has_no_pitch():
     assert line_pitch(np.full((50, 80), 250, np.uint8)) is None
     assert line_pitch(np.zeros((0, 10), np.uint8)) is None
+
+
+def test_paragraphs_set_apart_by_blank_lines_keep_their_line_pitch():
+    # three written lines, one blank, again and again: the profile repeats best at four pitches
+    image = ruled_block(36.0, lines=15, ink_height=14)
+    for line in range(3, 15, 4):
+        top = int(round(36.0 * (line + 0.5)))
+        image[top - 6:top + 15] = 235
+    assert line_pitch(image) == pytest.approx(36.0, rel=0.05)

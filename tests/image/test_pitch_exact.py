@@ -88,3 +88,20 @@ def test_evenly_spaced_bars_give_their_spacing(pitch):
     for top in range(5, pitch * 8 - pitch // 2, pitch):
         image[top:top + pitch // 2, 20:180] = 0
     assert line_pitch(image) == pytest.approx(pitch, abs=0.05)
+
+
+def test_a_strong_peak_at_a_third_or_a_quarter_of_the_lag_is_the_pitch():
+    third = correlation_with({20: (0.1, HARMONIC * 0.9, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(third, 100) == pytest.approx(20.0)                 # no peak at 30: a third
+    weak_third = correlation_with({20: (0.1, HARMONIC * 0.9 - 0.01, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(weak_third, 100) == pytest.approx(60.0)
+    quarter = correlation_with({15: (0.1, 0.6, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(quarter, 100) == pytest.approx(15.0)
+    near_third = correlation_with({24: (0.1, 0.7, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(near_third, 100) == pytest.approx(24.0)           # 4 px off 20: within 20% of it
+    off_quarter = correlation_with({11: (0.1, 0.7, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(off_quarter, 100) == pytest.approx(60.0)          # 4 px off 15: beyond 20% of it
+    edge_quarter = correlation_with({12: (0.1, 0.7, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(edge_quarter, 100) == pytest.approx(12.0)                 # 3 px off 15: within 20% of it
+    both = correlation_with({20: (0.1, 0.7, 0.1), 30: (0.1, 0.8, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
+    assert _pitch_lag(both, 100) == pytest.approx(20.0)                  # the shortest strong one

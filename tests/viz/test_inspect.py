@@ -82,3 +82,25 @@ def test_a_paragraph_reader_shows_where_it_looked_for_each_line(tmp_path):
     assert abs(first - block.centres[0]) < 20 and abs(second - block.centres[1]) < 20
     written = write_inspection(inspection, tmp_path)
     assert sorted(p.name for p in written) == sorted(f"{n}.png" for n in names)
+
+
+def test_a_band_reader_shows_the_band_each_line_was_read_from(tmp_path):
+    import copy
+
+    from scriptio.models.paragraph_kind import ParagraphRecognizer
+    from scriptio.viz.inspect import inspect_block
+    from tests.paragraphs import ALPHABET, bars_block, trained_tiny_reader
+
+    block = bars_block(2, np.random.default_rng(3))
+    net = copy.deepcopy(trained_tiny_reader())
+    net.config.read_mode, net.config.line_steps = "band", ("stroke_mask", "contrast", "trim", "resize")
+    reader = ParagraphRecognizer(net, ALPHABET)
+    inspection = inspect_block(reader, block.image)
+    lines = reader.read_block(block.image)
+    assert [p.name for p in inspection.pictures] == ["block"] + [
+        f"line-{n:02d}-{kind}" for n in range(1, len(lines) + 1) for kind in ("attention", "posteriors")]
+    assert len(lines) == 2
+    for line, posteriors in zip(lines, inspection.pictures[2::2]):
+        normalized = reader.lines.normalize(block.image, line.polygon)
+        # the band as the line recognizer read it, above its posteriors
+        assert posteriors.image.shape[1] >= normalized.shape[1] and posteriors.image.shape[0] > normalized.shape[0]
