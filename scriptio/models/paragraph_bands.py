@@ -17,7 +17,9 @@ percentile, on the val blocks), enough for a band to cut ascenders or take in a 
 line is read at a few shifts around it and the reading with the most evidence kept (its
 characters' confidences, each counting for when above 1/2 and against when below): the line
 recognizer says where it reads best. Two steps that settle on the same line (closer than a band's
-half height) give one line, and a band read as nothing (a gap between paragraphs) is no line.
+half height) give one line, and a band read as nothing, or as characters more likely wrong than
+right (no evidence: the gap between two paragraphs, a neighbour's descenders), is no line: on the
+dev blocks of ../shared, 19.1% CER instead of 20.0% (copiste 7.8% instead of 11.3%).
 """
 from __future__ import annotations
 
@@ -94,7 +96,7 @@ def read_attended(recognizer: CtcRecognizer, gray: np.ndarray, centres: Sequence
     found: list[FoundLine] = []
     for step, options in enumerate(zip(*tries)):
         result, polygon = max(options, key=lambda option: evidence(option[0]))
-        if not result.text.strip():
+        if not result.text.strip() or evidence(result) <= 0.0:
             continue
         line = FoundLine(step, result, polygon, evidence(result))
         if found and abs(_middle(polygon) - _middle(found[-1].polygon)) < half:
