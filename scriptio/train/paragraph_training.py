@@ -104,7 +104,9 @@ def run_paragraph_training(plan: ParagraphTraining, log=print) -> EngineState:
     dev = load_blocks(plan.pages, "dev", pitch, True, log)
     if not train:
         raise DataError("the pages files hold no train blocks with transcribed lines")
-    lines = synthetic_sources(plan.pages, plan.synthetic_lines, plan.seed) if plan.synthetic_lines else []
+    # synthetic paragraphs need the encoder at every step: only the joint stage, where it learns, uses them
+    wanted = plan.synthetic_lines if plan.stage == "joint" else 0
+    lines = synthetic_sources(plan.pages, wanted, plan.seed) if wanted else []
     metadata = {"training": {"arch": "attention", "pages": [str(p) for p in plan.pages], "blocks": len(train),
                              "fine_tuned_from": str(plan.init), "stage": plan.stage, "synthetic_lines": len(lines),
                              "parameters": sum(p.numel() for p in network.parameters())}}
