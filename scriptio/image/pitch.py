@@ -69,3 +69,22 @@ def _pitch_lag(correlation: np.ndarray, longest: int) -> float | None:
     curvature = left - 2 * centre + right
     shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
     return float(lags[best] + shift)
+
+
+# A row is the block's last ink while the ink profile, averaged over half a pitch, still reaches
+# this share of its 90th percentile (a written line's): specks and stray dots do not count.
+INK_BOTTOM_SHARE = 0.2
+
+
+def ink_bottom(gray: np.ndarray, pitch: float) -> float | None:
+    """The lowest row of the block that still holds writing (px), or None without ink."""
+    if gray.size == 0:
+        return None
+    profile = ink_profile(gray)
+    width = max(1, int(round(pitch / 2)))
+    smooth = np.convolve(profile, np.ones(width, np.float32) / width, mode="same")
+    level = np.percentile(smooth, 90)
+    if level <= 0:
+        return None
+    rows = np.flatnonzero(smooth >= INK_BOTTOM_SHARE * level)
+    return float(rows[-1]) if len(rows) else None

@@ -14,7 +14,7 @@ import torch
 
 from scriptio.data.blocks import block_scale, prepare_block
 from scriptio.decode.decoder import GREEDY, CtcDecoder
-from scriptio.image.pitch import line_pitch
+from scriptio.image.pitch import ink_bottom, line_pitch
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.models.paragraph_bands import line_recognizer, moved, read_attended
 from scriptio.models.recognizer import LineImageRecognizer, register_kind
@@ -68,6 +68,10 @@ class ParagraphRecognizer(LineImageRecognizer):
     def pitch(self) -> float:
         return self.network.config.pitch
 
+    def ink_bottom(self, block: np.ndarray) -> float | None:
+        """Where the scaled block's writing ends, for a reader that reads on to there."""
+        return ink_bottom(block, self.pitch) if self.network.config.continue_on_ink else None
+
     def prepare_for_reading(self) -> None:
         if self.bands:
             _ = self.lines
@@ -79,7 +83,7 @@ class ParagraphRecognizer(LineImageRecognizer):
         """Results (x in `image` px) and attention (lines, rows) for a block already scaled."""
         tensor = torch.from_numpy(1.0 - image.astype(np.float32) / 255.0)[None, None]
         device = next(self.network.parameters()).device
-        output = self.network(tensor.to(device))
+        output = self.network(tensor.to(device), ink_bottom=self.ink_bottom(image))
         logprobs = output.logprobs.float().cpu().numpy()
         decoder = decoder or GREEDY
         width = float(self.network.downsample)
@@ -111,8 +115,10 @@ class ParagraphRecognizer(LineImageRecognizer):
     def read_block_bands(self, gray: np.ndarray, scale: float, decoder: CtcDecoder | None) -> list[BlockLine]:
         """Band mode: the attention finds the lines on the scaled block; each is read from `gray`
         (the block at its own resolution, as the line recognizer reads page lines)."""
-        tensor = torch.from_numpy(1.0 - prepare_block(gray, scale).astype(np.float32) / 255.0)[None, None]
-        output = self.network(tensor.to(next(self.network.parameters()).device), read=False)
+        block = prepare_block(gray, scale)
+        tensor = torch.from_numpy(1.0 - block.astype(np.float32) / 255.0)[None, None]
+        output = self.network(tensor.to(next(self.network.parameters()).device), read=False,
+                              ink_bottom=self.ink_bottom(block))
         config = self.network.config
         found = read_attended(self.lines, gray, self.network.line_centres(output.attention).numpy(), scale,
                               config.band_half * self.pitch, config.band_shifts, decoder)

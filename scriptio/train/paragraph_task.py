@@ -25,8 +25,10 @@ from torch import nn
 from scriptio.data.blocks import Block
 from scriptio.decode.ctc import decode_greedy
 from scriptio.image.enhance import stretch_contrast
+from scriptio.image.pitch import ink_bottom
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.models.paragraph_bands import READ_MODES, line_recognizer, read_attended
+from scriptio.nets.paragraph import moves_on
 from scriptio.text.codec import Alphabet
 from scriptio.text.metrics import ErrorRate
 
@@ -189,53 +191,60 @@ class ParagraphTask:
 
     # -- evaluation -----------------------------------------------------------------------------
     def read(self, network: nn.Module, block: Block, stop_threshold: float, lines: CtcRecognizer | None = None
-             ) -> tuple[dict[tuple[str, float], list[tuple[int, str]]], np.ndarray]:
-        """The lines read until the end decision passes `stop_threshold`, as (attention step,
-        text), by (read mode, band half): collapsed, and with `lines` (band mode's line
-        recognizer) as bands of each of BAND_HALVES; and each step's end-decision probability."""
+             ) -> tuple[dict[tuple[str, float], list[tuple[int, str]]], np.ndarray, np.ndarray]:
+        """The lines read until the end decision passes `stop_threshold` with no ink left below, as
+        (attention step, text), by (read mode, band half): collapsed, and with `lines` (band mode's
+        line recognizer) as bands of each of BAND_HALVES; each step's end-decision probability;
+        and whether the end decision may be overruled at each step (ink below, and moving on)."""
         was_training = network.training
         network.eval()
         with torch.inference_mode():
-            output = network(_tensor(block.image).to(next(network.parameters()).device), stop_threshold=stop_threshold)
+            output = network(_tensor(block.image).to(next(network.parameters()).device), stop_threshold=stop_threshold,
+                             ink_bottom=ink_bottom(block.image, network.config.pitch))
         network.train(was_training)
         logprobs = output.logprobs.float().cpu().numpy()
         texts = {("collapse", network.config.band_half):
                  [(step, decode_greedy(logprobs[:, step], self.alphabet).text) for step in range(logprobs.shape[1])]}
+        centres = network.line_centres(output.attention).numpy()
         if lines is not None:
-            centres = network.line_centres(output.attention).numpy()
             gray, scale = (block.image, 1.0) if block.source is None else (block.source, block.scale)
             for half in BAND_HALVES:
                 found = read_attended(lines, gray, centres, scale, half * network.config.pitch,
                                       network.config.band_shifts)
                 texts["band", half] = [(line.step, line.result.text) for line in found]
-        return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy()
+        advances = np.diff(np.concatenate([[-network.config.pitch / 2], centres]))
+        overrule = output.ink_below.numpy() & np.array([moves_on(a, network.config.pitch) for a in advances], bool)
+        return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy(), overrule
 
     def evaluate(self, network: nn.Module) -> dict:
-        """Dev CER at the best read mode (band half) and end threshold (of STOP_THRESHOLDS), which
-        the network keeps (and its model file). Each block is read once, at the highest threshold:
-        a lower one stops at the first step whose end probability passes it, and the lines of the
-        steps before are the same (each is read on its own)."""
+        """Dev CER at the best read mode (band half), end threshold (of STOP_THRESHOLDS) and
+        reading on while ink is left or not, which the network keeps (and its model file). Each
+        block is read once, at the highest threshold reading on: every other choice stops at or
+        before the same step, and the lines of the steps before are the same (each is read on
+        its own)."""
         if not self.dev:
             return {"score": None}
         lines = line_recognizer(network, self.alphabet)
         reads = [self.read(network, block, max(STOP_THRESHOLDS), lines) for block in self.dev]
         results = {}
         for reading in reads[0][0]:
-            for threshold in STOP_THRESHOLDS:
-                rate, found = ErrorRate(), 0
-                for block, (texts, stops) in zip(self.dev, reads):
-                    ends = np.flatnonzero(stops > threshold)
-                    end = ends[0] if len(ends) else len(stops)
-                    kept = [text for step, text in texts[reading] if step < end]
-                    rate.add(block.text, "\n".join(kept))
-                    found += len(kept)
-                results[(*reading, threshold)] = (rate.cer, found)
+            for on_ink in (False, True):
+                for threshold in STOP_THRESHOLDS:
+                    rate, found = ErrorRate(), 0
+                    for block, (texts, stops, overrule) in zip(self.dev, reads):
+                        ends = np.flatnonzero((stops > threshold) & ~(overrule & on_ink))
+                        end = ends[0] if len(ends) else len(stops)
+                        kept = [text for step, text in texts[reading] if step < end]
+                        rate.add(block.text, "\n".join(kept))
+                        found += len(kept)
+                    results[(*reading, on_ink, threshold)] = (rate.cer, found)
         best = min(results, key=lambda key: results[key][0])
-        mode, half, threshold = best
-        network.config.read_mode, network.config.band_half, network.config.stop_threshold = best
+        mode, half, on_ink, threshold = best
+        config = network.config
+        config.read_mode, config.band_half, config.continue_on_ink, config.stop_threshold = best
         cer = {f"cer_{name}": round(min(v[0] for k, v in results.items() if k[0] == name), 4) for name in READ_MODES}
-        return {"cer": round(results[best][0], 4), "read_mode": mode, "band_half": half, "stop_threshold": threshold,
-                **cer, "lines_found": results[best][1],
+        return {"cer": round(results[best][0], 4), "read_mode": mode, "band_half": half, "continue_on_ink": on_ink,
+                "stop_threshold": threshold, **cer, "lines_found": results[best][1],
                 "lines_expected": sum(len(b.texts) for b in self.dev), "score": results[best][0]}
 
     def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:

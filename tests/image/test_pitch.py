@@ -58,3 +58,14 @@ def test_paragraphs_set_apart_by_blank_lines_keep_their_line_pitch():
         top = int(round(36.0 * (line + 0.5)))
         image[top - 6:top + 15] = 235
     assert line_pitch(image) == pytest.approx(36.0, rel=0.05)
+
+
+def test_the_last_ink_is_the_last_written_line_not_a_speck_below_it():
+    from scriptio.image.pitch import ink_bottom
+
+    image = ruled_block(30.0, lines=4, ink_height=12)
+    last_line_bottom = int(round(30.0 * 3.5)) + 12
+    page = np.vstack([image, np.full((200, image.shape[1]), 235, np.uint8)])
+    page[260:262, 100:102] = 20                                            # a speck far below
+    assert ink_bottom(page, 30.0) == pytest.approx(last_line_bottom, abs=30.0 / 4)
+    assert ink_bottom(np.full((50, 80), 250, np.uint8), 30.0) is None

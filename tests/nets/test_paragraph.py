@@ -87,3 +87,42 @@ def test_a_frozen_line_model_learns_nothing_from_ctc(one_thread):
     assert stats["ctc"] == 0.0 and stats["pull"] > 0.0
     assert all(p.grad is None for p in net.reader.parameters())
     assert all(torch.equal(p, before[name]) for name, p in net.reader.named_parameters())
+
+
+def always_stopping(net):
+    """The reader with its end decision stuck at 'stop' (sigmoid ~ 1 at every step)."""
+    import copy
+
+    net = copy.deepcopy(net)
+    with torch.no_grad():
+        net.stop[-1].bias.fill_(50.0)
+    return net
+
+
+def test_ink_left_below_overrules_the_end_decision_until_the_last_ink():
+    block = bars_block(4, np.random.default_rng(2))
+    image = torch.from_numpy(1.0 - block.image / 255.0).float()[None, None]
+    net = always_stopping(trained_tiny_reader())
+    with torch.no_grad():
+        assert net(image, read=False).attention.shape[0] == 0          # the decision alone reads nothing
+        bottom = block.centres[-1] + 7                                   # the last bar's last row
+        output = net(image, read=False, ink_bottom=bottom)
+    centres = net.line_centres(output.attention).numpy()
+    # one step per line, each a pitch on, until the last line read is within half a pitch of the ink's end
+    assert len(centres) == 4
+    np.testing.assert_allclose(centres, block.centres, atol=PITCH / 2)
+    assert output.ink_below.tolist() == [True] * 4
+
+
+def test_reading_on_stops_where_the_attention_no_longer_moves_on():
+    from scriptio.nets.paragraph import moves_on
+
+    assert moves_on(0.25 * PITCH, PITCH) and not moves_on(0.24 * PITCH, PITCH)
+    block = bars_block(2, np.random.default_rng(4))
+    image = torch.from_numpy(1.0 - block.image / 255.0).float()[None, None]
+    net = always_stopping(trained_tiny_reader())
+    with torch.no_grad():   # ink claimed far below a block that has no rows there: no runaway reading
+        output = net(image, read=False, ink_bottom=10 * block.image.shape[0])
+    centres = net.line_centres(output.attention).numpy()
+    assert 2 <= len(centres) < net.config.max_lines
+    assert np.all(np.diff(centres) >= 0.25 * PITCH)
