@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"command: python benchmarks/paragraph.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     config = reader.network.config
     print(f"reader: read_mode {config.read_mode}" + (f", band_half {config.band_half}" if bands else "")
-          + f", end threshold {config.stop_threshold}\n")
+          + f", end threshold {config.stop_threshold}, reads on while ink is left: {config.continue_on_ink}\n")
     print("| set | split | blocks | rows | rows read | line recognizer on reference lines (CER) | "
           + ("line recognizer on bands at the reference centres | " if bands else "")
           + "paragraph reader (CER) | ratio | s/block |")
