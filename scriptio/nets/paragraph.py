@@ -10,7 +10,10 @@ model is a strong start: its convolutions see a block as rows of `window` featur
 window centred on a line is nearly what its BLSTM was trained to read (the CRNN collapses its
 last `window` rows by stacking them into channels; the two differ near the window's edges, where
 the line model's convolutions saw zero padding and the block's see the paper and the neighbouring
-lines). Only the attention and the stop decision are new. Row r's window covers block pixels [stride*r - pad, stride*r - pad + stride*window) where
+lines). Only the attention and the stop decision are new. A reader in band mode
+(`models/paragraph_bands.py`) uses the attention and the stop decision alone, and reads each line
+with the line model itself; the decoder and joint stages train these same weights for the collapse,
+so after them dev decides which mode reads better. Row r's window covers block pixels [stride*r - pad, stride*r - pad + stride*window) where
 pad = stride*(window//2) blank rows are added above and below, so its centre is at
 stride*r + stride/2 (see `row_centres`).
 """
