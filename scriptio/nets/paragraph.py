@@ -13,7 +13,9 @@ the line model's convolutions saw zero padding and the block's see the paper and
 lines). Only the attention and the stop decision are new. A reader in band mode
 (`models/paragraph_bands.py`) uses the attention and the stop decision alone, and reads each line
 with the line model itself; the decoder and joint stages train these same weights for the collapse,
-so after them dev decides which mode reads better. Row r's window covers block pixels [stride*r - pad, stride*r - pad + stride*window) where
+so after them dev decides which mode reads better.
+
+Row r's window covers block pixels [stride*r - pad, stride*r - pad + stride*window) where
 pad = stride*(window//2) blank rows are added above and below, so its centre is at
 stride*r + stride/2 (see `row_centres`).
 """
