@@ -52,6 +52,7 @@ MODULES: dict[str, list[str]] = {
     "scriptio/image/width.py": ["tests/image"],
     "scriptio/image/pitch.py": ["tests/image"],
     "scriptio/image/io.py": ["tests/image/test_io_exact.py", "tests/faults/test_images.py"],   # loading, its errors
+    "scriptio/models/paragraph_bands.py": ["tests/models/test_paragraph_bands.py"],   # the band reader
 }
 #: The order of a full run: small and fast first.
 DEFAULT_ORDER = list(MODULES)

@@ -12,14 +12,14 @@ from scriptio import api
 from scriptio.data.blocks import Block
 from scriptio.image.pitch import line_pitch
 from scriptio.models.ctc import CtcRecognizer
-from scriptio.models.paragraph_bands import FoundLine, band_polygon, line_recognizer, read_attended, read_bands
+from scriptio.models.paragraph_bands import FoundLine, band_polygon, line_recognizer, moved, read_attended, read_bands
 from scriptio.models.paragraph_kind import ParagraphRecognizer
 from scriptio.models.recognizer import load_recognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
 from scriptio.nets.paragraph import ParagraphConfig, ParagraphNet
 from scriptio.train import paragraph_task
 from scriptio.train.paragraph_task import ParagraphTask
-from scriptio.types import CharSpan, LineResult
+from scriptio.types import CharSpan, LineResult, WordResult
 from tests.paragraphs import ALPHABET, PITCH, TINY, bars_block, trained_tiny_reader
 
 STEPS = ("stroke_mask", "contrast", "trim", "resize")
@@ -63,6 +63,19 @@ def test_band_polygon_is_the_rows_around_the_centre_clipped_to_the_image():
     assert band_polygon(75.0, 20.0, 100, 80)[2] == (100.0, 80.0)
     sliver = band_polygon(-30.0, 20.0, 100, 80)   # attended above the block: still 2 rows to read
     assert (sliver[0][1], sliver[2][1]) == (0.0, 2.0)
+    sliver = band_polygon(110.0, 20.0, 100, 80)   # and below it: its last 2 rows
+    assert (sliver[0][1], sliver[2][1]) == (78.0, 80.0)
+
+
+def test_moved_maps_every_position_and_keeps_the_rest():
+    result = LineResult("ab c", 0.7, [CharSpan("a", 0.9, 0.0, 4.0), CharSpan("b", 0.6, 4.0, 8.0), CharSpan("c", 0.8, 12.0, 16.0)],
+                        [WordResult("ab", 0.6, 0.0, 8.0), WordResult("c", 0.8, 12.0, 16.0)], score=-3.5)
+    out = moved(result, 2.5, 10.0)
+    assert (out.text, out.confidence, out.score) == ("ab c", 0.7, -3.5)
+    assert [(c.char, c.confidence, c.x0, c.x1) for c in out.chars] == [
+        ("a", 0.9, 10.0, 20.0), ("b", 0.6, 20.0, 30.0), ("c", 0.8, 40.0, 50.0)]
+    assert [(w.text, w.confidence, w.x0, w.x1) for w in out.words] == [("ab", 0.6, 10.0, 30.0), ("c", 0.8, 40.0, 50.0)]
+    assert result.chars[0].x0 == 0.0 and moved(result, 0.5).chars[2].x1 == 8.0   # a copy; no offset by default
 
 
 def test_each_band_holds_its_own_line_only_and_results_map_back_to_block_columns():
@@ -126,10 +139,28 @@ def test_the_same_line_twice_is_one_line_and_a_blank_band_none():
     assert [line.step for line in found] == [1, 2, 4]   # step 1 reads line 1 nearer its middle than step 0
 
 
+class Decoding(Centring):
+    """Centring, remembering the decoder each batch was read with."""
+
+    def recognize(self, lines, decoder=None, batch_size=16):
+        self.decoders = getattr(self, "decoders", []) + [decoder]
+        return super().recognize(lines, decoder, batch_size)
+
+
+def test_the_decoder_reaches_the_line_recognizer_and_bands_stop_at_the_image_edge():
+    image, centres, _ = staggered_block()
+    wide = np.hstack([image, np.full((image.shape[0], 400), 245, np.uint8)])   # wider than high
+    reader, decoder = Decoding(), object()
+    found = read_attended(reader, wide, [centres[0], centres[2]], 1.0, 0.8 * PITCH, (0.0, 0.1), decoder)
+    assert reader.decoders == [decoder, decoder]   # one batch per shift
+    assert len(found) == 2 and found[-1].polygon[2][1] == wide.shape[0]   # 110 + 32 px, clipped at 140
+
+
 def test_line_recognizer_is_the_line_model_as_configured_with_the_readers_weights():
     config = CRNNConfig.from_json(dict(TINY.to_json(), batch_independent=True, end_margin=16))
     net = ParagraphNet(ParagraphConfig(crnn=config.to_json(), attention=16, state=16, line_steps=STEPS + ("width",)))
     lines = line_recognizer(net, ALPHABET)
+    assert lines.alphabet is ALPHABET
     assert net.reader.config.end_margin == 0 and lines.network.config.end_margin == 16
     assert lines.steps == STEPS + ("width",)
     same = CRNN(config)   # the line model as it was trained, holding the reader's weights
@@ -187,6 +218,20 @@ def test_dev_evaluation_keeps_the_read_mode_that_reads_dev_better(monkeypatch):
     assert result["band_half"] == net.config.band_half == 0.5
     assert result["cer"] == result["cer_band"] < result["cer_collapse"]
     assert result["lines_found"] <= result["lines_expected"] == 6
+
+
+class Even(Centring):
+    """Reads every band as one character of confidence 1/2: as likely wrong as right."""
+
+    def recognize(self, lines, decoder=None, batch_size=16):
+        return [LineResult("a", 0.5, [CharSpan("a", 0.5, 0.0, 1.0)]) for _ in lines]
+
+
+def test_lines_half_a_band_apart_are_two_and_an_even_reading_is_none():
+    image, centres, _ = staggered_block()
+    found = read_attended(Centring(), image, [centres[0], centres[0] + 0.5 * PITCH], 1.0, 0.5 * PITCH)
+    assert [line.step for line in found] == [0, 1]
+    assert read_attended(Even(), image, centres, 1.0, 0.5 * PITCH) == []
 
 
 def test_a_band_read_more_wrong_than_right_is_no_line():
