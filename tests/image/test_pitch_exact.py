@@ -105,3 +105,14 @@ def test_a_strong_peak_at_a_third_or_a_quarter_of_the_lag_is_the_pitch():
     assert _pitch_lag(edge_quarter, 100) == pytest.approx(12.0)                 # 3 px off 15: within 20% of it
     both = correlation_with({20: (0.1, 0.7, 0.1), 30: (0.1, 0.8, 0.1), 60: (0.2, 0.9, 0.2)}, 200)
     assert _pitch_lag(both, 100) == pytest.approx(20.0)                  # the shortest strong one
+
+
+def test_the_last_ink_row_of_a_box_is_where_half_a_pitch_of_averaging_still_reaches_it():
+    from scriptio.image.pitch import INK_BOTTOM_SHARE, ink_bottom
+
+    image = np.full((100, 50), 255, np.uint8)
+    image[20:40] = 0                                  # 50 ink pixels in each of rows 20..39
+    # averaged over 5 rows (half of pitch 10), row 41 still sees one ink row: 10 = 0.2 x 50
+    assert INK_BOTTOM_SHARE == 0.2
+    assert ink_bottom(image, 10.0) == 41.0
+    assert ink_bottom(image, 6.0) == 40.0              # 3 rows: row 40 sees 50/3, row 41 none
