@@ -233,7 +233,8 @@ class ParagraphNet(nn.Module):
             last_line = (alpha * centres).sum()
         if not contexts:
             empty = windows.new_zeros(windows.shape[1], 0, self.reader.output.out_features)
-            return ParagraphOutput(empty, windows.new_zeros(0, rows), windows.new_zeros(0))
+            return ParagraphOutput(empty, windows.new_zeros(0, rows), windows.new_zeros(0),
+                                   torch.zeros(0, dtype=torch.bool))
         flags = torch.tensor(below_flags, dtype=torch.bool)
         if not read:
             empty = windows.new_zeros(windows.shape[1], 0, self.reader.output.out_features)

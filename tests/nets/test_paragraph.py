@@ -126,3 +126,11 @@ def test_reading_on_stops_where_the_attention_no_longer_moves_on():
     centres = net.line_centres(output.attention).numpy()
     assert 2 <= len(centres) < net.config.max_lines
     assert np.all(np.diff(centres) >= 0.25 * PITCH)
+
+
+def test_a_block_read_as_no_lines_reports_no_steps_of_any_kind():
+    net = always_stopping(trained_tiny_reader())
+    image = torch.zeros(1, 1, 80, 120)
+    with torch.no_grad():
+        output = net(image, read=False, ink_bottom=None)
+    assert output.attention.shape[0] == output.stop_logits.shape[0] == output.ink_below.shape[0] == 0
