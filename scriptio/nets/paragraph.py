@@ -77,12 +77,13 @@ class ParagraphConfig:
 @dataclass
 class ParagraphOutput:
     """One block's reading: per line (T, L, C) log-probabilities, attention (L, R), stop logits (L,),
-    and whether the block had ink below the line read before each step (L,; with `ink_bottom`)."""
+    and whether the end decision was overruled at each step, or would have been (L,; with
+    `ink_bottom`: ink more than half a pitch below the last line read, and the step moves on)."""
 
     logprobs: torch.Tensor
     attention: torch.Tensor
     stop_logits: torch.Tensor
-    ink_below: torch.Tensor | None = None
+    read_on: torch.Tensor | None = None
 
 
 def moves_on(advance: float, pitch: float) -> bool:
@@ -205,7 +206,7 @@ class ParagraphNet(nn.Module):
         positions = torch.linspace(0.0, 1.0, rows, device=windows.device)
         centres = self.row_centres(rows).to(windows.device)
         last_line = windows.new_tensor(-self.config.pitch / 2)   # before the first step: just above the block
-        contexts, weights, stops, below_flags = [], [], [], []
+        contexts, weights, stops, read_on = [], [], [], []
         limit = steps if steps is not None else self.config.max_lines
         stop_threshold = self.config.stop_threshold if stop_threshold is None else stop_threshold
         for _ in range(limit):
@@ -220,14 +221,14 @@ class ParagraphNet(nn.Module):
             revisit = (alpha * coverage.clamp(max=1.0)).sum()
             depth = (alpha * positions).sum()
             stop = self.stop(torch.cat([state[0], summary, torch.stack([revisit, depth])]))[0]
-            ink_below = ink_bottom is not None and ink_bottom > float(last_line) + 0.5 * self.config.pitch
-            if steps is None and torch.sigmoid(stop) > stop_threshold and not (
-                    ink_below and moves_on(float((alpha * centres).sum() - last_line), self.config.pitch)):
+            overrule = ink_bottom is not None and ink_bottom > float(last_line) + 0.5 * self.config.pitch \
+                and moves_on(float((alpha * centres).sum() - last_line), self.config.pitch)
+            if steps is None and torch.sigmoid(stop) > stop_threshold and not overrule:
                 break
             contexts.append(context)
             weights.append(alpha)
             stops.append(stop)
-            below_flags.append(ink_below)
+            read_on.append(overrule)
             state, memory = self.cell(summary.unsqueeze(0), (state, memory))
             previous, coverage = alpha, coverage + alpha
             last_line = (alpha * centres).sum()
@@ -235,7 +236,7 @@ class ParagraphNet(nn.Module):
             empty = windows.new_zeros(windows.shape[1], 0, self.reader.output.out_features)
             return ParagraphOutput(empty, windows.new_zeros(0, rows), windows.new_zeros(0),
                                    torch.zeros(0, dtype=torch.bool))
-        flags = torch.tensor(below_flags, dtype=torch.bool)
+        flags = torch.tensor(read_on, dtype=torch.bool)
         if not read:
             empty = windows.new_zeros(windows.shape[1], 0, self.reader.output.out_features)
             return ParagraphOutput(empty, torch.stack(weights), torch.stack(stops), flags)

@@ -28,7 +28,6 @@ from scriptio.image.enhance import stretch_contrast
 from scriptio.image.pitch import ink_bottom
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.models.paragraph_bands import READ_MODES, line_recognizer, read_attended
-from scriptio.nets.paragraph import moves_on
 from scriptio.text.codec import Alphabet
 from scriptio.text.metrics import ErrorRate
 
@@ -205,16 +204,14 @@ class ParagraphTask:
         logprobs = output.logprobs.float().cpu().numpy()
         texts = {("collapse", network.config.band_half):
                  [(step, decode_greedy(logprobs[:, step], self.alphabet).text) for step in range(logprobs.shape[1])]}
-        centres = network.line_centres(output.attention).numpy()
         if lines is not None:
+            centres = network.line_centres(output.attention).numpy()
             gray, scale = (block.image, 1.0) if block.source is None else (block.source, block.scale)
             for half in BAND_HALVES:
                 found = read_attended(lines, gray, centres, scale, half * network.config.pitch,
                                       network.config.band_shifts)
                 texts["band", half] = [(line.step, line.result.text) for line in found]
-        advances = np.diff(np.concatenate([[-network.config.pitch / 2], centres]))
-        overrule = output.ink_below.numpy() & np.array([moves_on(a, network.config.pitch) for a in advances], bool)
-        return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy(), overrule
+        return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy(), output.read_on.numpy()
 
     def evaluate(self, network: nn.Module) -> dict:
         """Dev CER at the best read mode (band half), end threshold (of STOP_THRESHOLDS) and

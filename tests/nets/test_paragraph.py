@@ -111,7 +111,7 @@ def test_ink_left_below_overrules_the_end_decision_until_the_last_ink():
     # one step per line, each a pitch on, until the last line read is within half a pitch of the ink's end
     assert len(centres) == 4
     np.testing.assert_allclose(centres, block.centres, atol=PITCH / 2)
-    assert output.ink_below.tolist() == [True] * 4
+    assert output.read_on.tolist() == [True] * 4
 
 
 def test_reading_on_stops_where_the_attention_no_longer_moves_on():
@@ -133,4 +133,4 @@ def test_a_block_read_as_no_lines_reports_no_steps_of_any_kind():
     image = torch.zeros(1, 1, 80, 120)
     with torch.no_grad():
         output = net(image, read=False, ink_bottom=None)
-    assert output.attention.shape[0] == output.stop_logits.shape[0] == output.ink_below.shape[0] == 0
+    assert output.attention.shape[0] == output.stop_logits.shape[0] == output.read_on.shape[0] == 0
