@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from scriptio.data.blocks import Block
+from scriptio.image.enhance import stretch_contrast
 from scriptio.nets.crnn import CRNNConfig
 from scriptio.nets.paragraph import ParagraphConfig, ParagraphNet
 from scriptio.text.codec import Alphabet
@@ -40,21 +41,24 @@ def bars_block(lines: int, rng: np.random.Generator) -> Block:
 
 
 
-@lru_cache(maxsize=1)
-def trained_tiny_reader() -> ParagraphNet:
-    """Attention and end decision trained on blocks of 1-3 bar lines (about 4 s on one core);
-    the line model stays untrained, so what it reads is noise but where it reads is learned."""
+@lru_cache(maxsize=2)
+def trained_tiny_reader(respace: bool = False, most_lines: int = 3, steps: int = 120) -> ParagraphNet:
+    """Attention and end decision trained on blocks of 1 to `most_lines` bar lines (120 steps:
+    about 4 s on one core), with re-spaced copies too if `respace`; the line model stays
+    untrained, so what it reads is noise but where it reads is learned."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         rng = np.random.default_rng(0)
         net = tiny_net()
         net.freeze("reader")
-        blocks = [bars_block(int(rng.integers(1, 4)), rng) for _ in range(24)]
-        task = ParagraphTask(net, ALPHABET, blocks, [], [], lambda *a: None, PITCH, blocks_per_step=4)
+        # contrast-stretched, as reading prepares a block (page_blocks does the same)
+        blocks = [bars_block(int(rng.integers(1, most_lines + 1)), rng) for _ in range(24)]
+        blocks = [Block(b.id, stretch_contrast(b.image), b.texts, b.centres) for b in blocks]
+        task = ParagraphTask(net, ALPHABET, blocks, [], [], lambda *a: None, PITCH, blocks_per_step=4, respace=respace)
         optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=1e-2)
         generator = torch.Generator()
-        for _ in range(120):
+        for _ in range(steps):
             loss, _ = task.loss(net, task.next_batch(generator, progress=1.0))
             optimizer.zero_grad()
             loss.backward()

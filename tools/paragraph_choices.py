@@ -14,7 +14,7 @@ import torch
 
 from scriptio.models.recognizer import load_recognizer
 from scriptio.train.paragraph_task import ParagraphTask
-from scriptio.train.paragraph_training import load_blocks
+from scriptio.train.paragraph_training import dev_blocks
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = load_recognizer(args.model)
     pages = sorted((args.shared / "data" / "htr").glob("*/pages.jsonl"))
-    dev = load_blocks(pages, "dev", model.network.config.pitch, True, print)
+    dev = dev_blocks(pages, model.network.config.pitch, print)
     task = ParagraphTask(model.network, model.alphabet, [], [], dev, None, model.network.config.pitch)
     result = task.evaluate(model.network)
     print(result)

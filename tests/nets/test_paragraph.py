@@ -134,3 +134,66 @@ def test_a_block_read_as_no_lines_reports_no_steps_of_any_kind():
     with torch.no_grad():
         output = net(image, read=False, ink_bottom=None)
     assert output.attention.shape[0] == output.stop_logits.shape[0] == output.read_on.shape[0] == 0
+
+
+def test_distances_over_written_rows_skip_a_blank_band():
+    net = tiny_net()
+    assert net.config.skip_blank_rows
+    keys = torch.zeros(8, net.config.attention)
+    with torch.no_grad():
+        # as it starts: every row counts (nearly) fully, the plain row centres
+        assert torch.allclose(net.written_centres(net.written(keys)[:, 0]), net.row_centres(8), rtol=0.02)
+        keys[3:6, 0] = 1.0                             # rows 3-5 look blank
+        net.written.weight[0, 0] = -100.0
+        distances = net.written_centres(net.written(keys)[:, 0]).tolist()
+    stride = net.stride
+    assert distances[3] == pytest.approx(distances[5], abs=0.01)
+    assert distances[3] == pytest.approx(distances[2] + stride / 2, rel=0.03)
+    # the first written row after the band is one row after the last one before it
+    assert distances[6] - distances[2] == pytest.approx(stride, rel=0.03)
+
+
+def test_readers_saved_before_blank_rows_counted_keep_plain_distances():
+    from scriptio.nets.paragraph import ParagraphConfig, ParagraphNet
+    saved = ParagraphConfig().to_json()
+    del saved["skip_blank_rows"]
+    old = ParagraphNet(ParagraphConfig.from_json(saved))
+    assert not old.config.skip_blank_rows and not hasattr(old, "written")
+
+
+def test_rows_are_taught_written_near_a_line_and_blank_far_from_every_line():
+    from scriptio.train.paragraph_task import written_rows_loss
+    stride, pitch = 16, 40.0
+    centres = [30.0, 190.0]                 # rows are centred at 8, 24, 40, ...
+    rows = np.arange(14) * stride + stride / 2
+    nearest = np.abs(rows[:, None] - np.asarray(centres)[None]).min(1)
+    right = torch.tensor(np.where(nearest <= 20, 8.0, -8.0), dtype=torch.float32)
+    assert float(written_rows_loss(right, centres, stride, pitch)) < 1e-3
+    assert float(written_rows_loss(-right, centres, stride, pitch)) > 7.0
+    # rows between half a pitch and 0.8 pitch from the nearest line (22 or 26 px away: rows 0, 3,
+    # 10 and 13) are not taught
+    untaught = (nearest > 20) & (nearest < 32)
+    assert np.flatnonzero(untaught).tolist() == [0, 3, 10, 13]
+    changed = right.clone()
+    changed[torch.from_numpy(untaught)] *= -1
+    assert float(written_rows_loss(changed, centres, stride, pitch)) == pytest.approx(
+        float(written_rows_loss(right, centres, stride, pitch)))
+
+
+def test_a_reader_trained_on_respaced_blocks_reads_on_past_a_blank_band(one_thread):
+    from scriptio.image.enhance import stretch_contrast
+    from scriptio.train.paragraph_augment import open_gaps
+
+    # both parts count: with plain distances the same training attends into the band and reads
+    # three lines; counting written rows without re-spaced blocks to learn from, it reads the
+    # line after the band half a pitch high; with neither, it stops at the band
+    net = trained_tiny_reader(respace=True, most_lines=4, steps=200)
+    misses = []
+    for seed in range(4):
+        block = bars_block(4, np.random.default_rng(100 + seed))
+        image, centres = open_gaps(stretch_contrast(block.image), block.centres, {1: int(2 * PITCH)})
+        with torch.no_grad():
+            output = net(torch.from_numpy(1.0 - image.astype(np.float32) / 255.0)[None, None], read=False)
+        found = net.line_centres(output.attention).numpy()
+        misses.append(len(found) != 4 or np.abs(found - np.asarray(centres)).max() > 0.35 * PITCH)
+    assert sum(misses) <= 1, misses
