@@ -53,6 +53,7 @@ MODULES: dict[str, list[str]] = {
     "scriptio/image/pitch.py": ["tests/image"],
     "scriptio/image/io.py": ["tests/image/test_io_exact.py", "tests/faults/test_images.py"],   # loading, its errors
     "scriptio/models/paragraph_bands.py": ["tests/models/test_paragraph_bands.py"],   # the band reader
+    "scriptio/train/paragraph_augment.py": ["tests/train/test_paragraph_augment.py"],   # re-spaced blocks
 }
 #: The order of a full run: small and fast first.
 DEFAULT_ORDER = list(MODULES)

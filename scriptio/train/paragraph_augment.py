@@ -85,13 +85,13 @@ def composed_paragraph(lines: Sequence[tuple[np.ndarray, str]], rng: np.random.G
     for index, (gray, text) in enumerate(picks):
         if index and rng.random() < BLANK_LINE_SHARE:
             y += pitch * rng.uniform(*GAP_PITCHES)
-        line_height = height * rng.uniform(0.9, 1.1)
+        line_height = round(height * rng.uniform(0.9, 1.1))
         width = max(1, round(gray.shape[1] * line_height / gray.shape[0]))
-        images.append(cv2.resize(stretch_contrast(gray), (width, round(line_height)), interpolation=cv2.INTER_AREA))
+        images.append(cv2.resize(stretch_contrast(gray), (width, line_height), interpolation=cv2.INTER_AREA))
         indent = int(rng.integers(0, 40)) if rng.random() < 0.8 else int(rng.integers(40, 6 * pitch))
         offsets.append((indent, int(y)))
         texts.append(text)
-        centres.append(y + line_height / 2)
+        centres.append(int(y) + line_height / 2)    # where the line image was put
         y += pitch * rng.uniform(0.9, 1.1)
     canvas = np.full((int(y + height), max(x + image.shape[1] for image, (x, _) in zip(images, offsets)) + 8),
                      PAPER, np.uint8)

@@ -56,8 +56,12 @@ def test_a_respaced_block_keeps_its_texts_and_each_centre_on_its_line(monkeypatc
     rng = np.random.default_rng(4)
     block = bars_block(5, rng)
     monkeypatch.setattr(augment, "GAP_SHARE", 1.0)          # open every gap
+    block.dataset = "set"
     copy = augment.respaced(block, np.random.default_rng(0), PITCH)
     assert copy.texts == block.texts and len(copy.centres) == 5
+    assert (copy.id, copy.dataset) == ("b_respaced", "set")
+    # the gaps take the block's own paper (245 here), not white: no brighter band than the page
+    assert copy.image.max() <= 246
     gaps = np.diff(copy.centres)
     low, high = augment.GAP_PITCHES
     factor = copy.image.shape[1] / block.image.shape[1]
@@ -87,13 +91,27 @@ def composed_lines() -> list[tuple[np.ndarray, str]]:
 
 def test_composed_paragraphs_put_each_centre_on_its_line_and_sometimes_a_blank_line_between():
     lines = composed_lines()
-    gaps = []
+    gaps, counts, indents = [], [], []
     for seed in range(40):
         image, texts, centres = augment.composed_paragraph(lines, np.random.default_rng(seed), PITCH, limit=6)
         assert 1 <= len(texts) <= 6 and len(centres) == len(texts) and set(texts) <= {"a", "b", "c"}
+        assert image.dtype == np.uint8
+        counts.append(len(texts))
         for centre in centres:
             assert (image[int(round(centre))] < 128).sum() >= 50
+            # the line's bar (a third of its 1.2-pitch height, +-10%) is centred on its centre
+            near = np.arange(int(centre - 0.4 * PITCH), int(centre + 0.4 * PITCH))
+            near = near[(near >= 0) & (near < image.shape[0])]
+            dark = near[(image[near] < 128).sum(1) >= 50]
+            assert abs(dark.mean() - centre) <= 1.0 and 13 <= len(dark) <= 19
+            indents.append(int(np.flatnonzero(image[int(round(centre))] < 128)[0]))   # the bar's first column
         gaps += list(np.diff(centres) / PITCH)
+    assert min(counts) == 1 and max(counts) == 6
+    # most lines start within 40 px of the left edge, some (a date, a signature) far in; each bar
+    # starts 5 of its image's 30 rows' px in: 7-9 px at the line height
+    indents = np.asarray(indents)
+    assert indents.min() >= 6 and indents.max() < 6 * PITCH + 10
+    assert 0.6 < (indents < 50).mean() < 0.95 and (indents >= 60).any()
     gaps = np.asarray(gaps)
     assert gaps.min() >= 0.75        # a pitch +-10%, +-6% for the lines' own heights
     assert 0.03 < (gaps > 1.4).mean() < 0.35        # some blank lines, mostly a pitch apart
@@ -155,9 +173,15 @@ def test_a_dev_copy_with_blank_lines_is_measured_and_scaled_again_as_reading_wou
     native = [c * 2 for c in bars_block(6, np.random.default_rng(7)).centres]
     scale = block_scale(line_pitch(crop), PITCH)
     block = Block("d", prepare_block(crop, scale), ["a"] * 6, [c * scale for c in native], "set", crop, scale)
-    monkeypatch.setattr(augment, "GAP_SHARE", 0.5)
+    monkeypatch.setattr(augment, "GAP_SHARE", 1.0)                   # a blank line after every row
     copy = augment.with_blank_lines(block, np.random.default_rng(3), PITCH)
     assert copy.texts == block.texts and copy.source.shape[0] > crop.shape[0]
+    assert (copy.id, copy.dataset) == ("d_gapped", "set")
+    # each gap holds one to 2.5 of the block's own pitches (in its crop's pixels), and they differ
+    own_pitch = PITCH / scale
+    opened = np.diff(np.asarray(copy.centres) / copy.scale) - np.diff(native)
+    assert len(opened) == 5 and (opened >= own_pitch - 1).all() and (opened <= 2.5 * own_pitch + 1).all()
+    assert opened.max() - opened.min() > 0.2 * own_pitch and opened.min() < 2 * own_pitch
     assert set(np.unique(copy.source)) <= set(np.unique(crop))        # no new shade: the paper's own
     assert copy.scale == pytest.approx(block_scale(line_pitch(copy.source), PITCH))
     assert copy.image.shape[0] == pytest.approx(copy.source.shape[0] * copy.scale, abs=1)
