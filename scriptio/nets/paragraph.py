@@ -131,7 +131,7 @@ class ParagraphNet(nn.Module):
         self.distance_penalty = nn.Parameter(torch.tensor(2.0))   # per squared pitch away from the expected line
         if config.skip_blank_rows:
             # each row's share of the distance: starts near 1 (plain distances) and learns to
-            # drop for rows with no writing
+            # drop for rows with no writing (train/paragraph_task.py: written_rows_loss)
             self.written = nn.Linear(a, 1)
             nn.init.zeros_(self.written.weight)
             nn.init.constant_(self.written.bias, 4.0)
