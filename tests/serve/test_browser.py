@@ -197,7 +197,8 @@ def test_read_correct_and_download_page_xml(server, browser, glyph_recognizer, t
     wait = WebDriverWait(driver, 30)
     try:
         driver.get(server + "/")
-        assert driver.title.startswith("scriptio")
+        # on a loaded machine the first page can still be loading when get() returns: wait for it
+        wait.until(lambda d: d.title.startswith("scriptio") and d.find_elements(By.ID, "files"))
         driver.find_element(By.ID, "files").send_keys(str(image))
 
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".upload.done, .upload.failed"))
