@@ -19,7 +19,7 @@ from scriptio.models.ctc import CtcRecognizer
 from scriptio.models.paragraph_bands import line_recognizer, moved, read_attended
 from scriptio.models.recognizer import LineImageRecognizer, register_kind
 from scriptio.models.store import save_model
-from scriptio.nets.paragraph import ParagraphConfig, ParagraphNet
+from scriptio.nets.paragraph import ParagraphConfig, ParagraphNet, ink_tensor
 from scriptio.text.codec import Alphabet
 from scriptio.types import LineResult, Point
 
@@ -81,9 +81,8 @@ class ParagraphRecognizer(LineImageRecognizer):
     def read_prepared(self, image: np.ndarray, decoder: CtcDecoder | None = None
                       ) -> tuple[list[LineResult], np.ndarray]:
         """Results (x in `image` px) and attention (lines, rows) for a block already scaled."""
-        tensor = torch.from_numpy(1.0 - image.astype(np.float32) / 255.0)[None, None]
         device = next(self.network.parameters()).device
-        output = self.network(tensor.to(device), ink_bottom=self.ink_bottom(image))
+        output = self.network(ink_tensor(image).to(device), ink_bottom=self.ink_bottom(image))
         logprobs = output.logprobs.float().cpu().numpy()
         decoder = decoder or GREEDY
         width = float(self.network.downsample)
@@ -116,8 +115,7 @@ class ParagraphRecognizer(LineImageRecognizer):
         """Band mode: the attention finds the lines on the scaled block; each is read from `gray`
         (the block at its own resolution, as the line recognizer reads page lines)."""
         block = prepare_block(gray, scale)
-        tensor = torch.from_numpy(1.0 - block.astype(np.float32) / 255.0)[None, None]
-        output = self.network(tensor.to(next(self.network.parameters()).device), read=False,
+        output = self.network(ink_tensor(block).to(next(self.network.parameters()).device), read=False,
                               ink_bottom=self.ink_bottom(block))
         config = self.network.config
         found = read_attended(self.lines, gray, self.network.line_centres(output.attention).numpy(), scale,

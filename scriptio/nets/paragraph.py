@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -79,6 +80,11 @@ class ParagraphConfig:
             if key in data:
                 data[key] = tuple(data[key])
         return cls(**data)
+
+
+def ink_tensor(gray: np.ndarray) -> torch.Tensor:
+    """A gray block (ink dark, 0-255) as the (1, 1, H, W) ink = 1 tensor the reader takes."""
+    return torch.from_numpy(1.0 - gray.astype(np.float32) / 255.0)[None, None]
 
 
 @dataclass

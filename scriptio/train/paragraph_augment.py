@@ -61,10 +61,16 @@ def open_gaps(image: np.ndarray, centres: Sequence[float], gaps: dict[int, int],
     return np.concatenate(pieces), moved
 
 
+def drawn_gaps(rows: int, rng: np.random.Generator, pitch: float, shortest: float) -> dict[int, int]:
+    """Blank bands (px) to open after some of a block's rows: GAP_SHARE of the row gaps, each from
+    `shortest` to the longest of GAP_PITCHES pitches."""
+    return {row: int(round(rng.uniform(shortest, GAP_PITCHES[1]) * pitch)) for row in range(rows - 1)
+            if rng.random() < GAP_SHARE}
+
+
 def respaced(block: Block, rng: np.random.Generator, pitch: float) -> Block:
     """A copy of `block` with blank bands between some rows, scaled by a few percent."""
-    gaps = {row: int(round(rng.uniform(*GAP_PITCHES) * pitch)) for row in range(len(block.centres) - 1)
-            if rng.random() < GAP_SHARE}
+    gaps = drawn_gaps(len(block.centres), rng, pitch, GAP_PITCHES[0])
     image, centres = open_gaps(block.image, block.centres, gaps, int(np.median(block.image)))
     factor = 1.0 + rng.uniform(-SCALE_JITTER, SCALE_JITTER)
     size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
@@ -108,8 +114,7 @@ def with_blank_lines(block: Block, rng: np.random.Generator, target_pitch: float
     assert block.source is not None, "only blocks read at a measured pitch keep their crop"
     pitch = target_pitch / block.scale
     native = [centre / block.scale for centre in block.centres]
-    gaps = {row: int(round(rng.uniform(1.0, GAP_PITCHES[1]) * pitch)) for row in range(len(native) - 1)
-            if rng.random() < GAP_SHARE}
+    gaps = drawn_gaps(len(native), rng, pitch, 1.0)
     crop, centres = open_gaps(block.source, native, gaps, int(np.median(block.source)))
     scale = block_scale(line_pitch(crop) or pitch, target_pitch, crop.shape)
     return Block(block.id + "_gapped", prepare_block(crop, scale), list(block.texts), [c * scale for c in centres],

@@ -32,6 +32,7 @@ from scriptio.decode.ctc import decode_greedy
 from scriptio.image.pitch import ink_bottom
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.models.paragraph_bands import READ_MODES, line_recognizer, read_attended
+from scriptio.nets.paragraph import ink_tensor
 from scriptio.text.codec import Alphabet
 from scriptio.text.metrics import ErrorRate
 from scriptio.train.paragraph_augment import composed_paragraph, respaced
@@ -101,7 +102,7 @@ class ParagraphTask:
                 if key[0] == "respaced":
                     block = respaced(block, self.rng, self.pitch)
                 image, texts, centres = self.window(block, limit)
-            batch.append(BlockSample([self.alphabet.encode(t) for t in texts], centres, image=_tensor(image)))
+            batch.append(BlockSample([self.alphabet.encode(t) for t in texts], centres, image=ink_tensor(image)))
         return batch
 
     def draw(self) -> tuple[str, int, int]:
@@ -133,7 +134,7 @@ class ParagraphTask:
             cnn.eval()
             device = next(self.network.parameters()).device
             with torch.no_grad():
-                features = self.network.features(_tensor(image).to(device)).half()
+                features = self.network.features(ink_tensor(image).to(device)).half()
             cnn.train(was_training)
             self.cache[key] = (features, list(texts), list(centres))
         return self.cache[key]
@@ -214,7 +215,7 @@ class ParagraphTask:
         was_training = network.training
         network.eval()
         with torch.inference_mode():
-            output = network(_tensor(block.image).to(next(network.parameters()).device), stop_threshold=stop_threshold,
+            output = network(ink_tensor(block.image).to(next(network.parameters()).device), stop_threshold=stop_threshold,
                              ink_bottom=ink_bottom(block.image, network.config.pitch))
         network.train(was_training)
         logprobs = output.logprobs.float().cpu().numpy()
@@ -262,11 +263,6 @@ class ParagraphTask:
 
     def save_model(self, network: nn.Module, path: Path, metadata: dict) -> None:
         self.save(network, path, metadata)
-
-
-def _tensor(image: np.ndarray) -> torch.Tensor:
-    """A gray block (ink dark) as the (1, 1, H, W) ink = 1 tensor the reader takes."""
-    return torch.from_numpy(1.0 - image.astype(np.float32) / 255.0)[None, None]
 
 
 def block_ctc(logprobs: torch.Tensor, targets: list[list[int]]) -> torch.Tensor:

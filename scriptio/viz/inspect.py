@@ -184,6 +184,7 @@ def inspect_block(recognizer: Any, gray: np.ndarray) -> Inspection:
     it read its attention over the block and its CTC posteriors (of the band a band reader read)."""
     from scriptio.data.blocks import block_scale, prepare_block
     from scriptio.image.pitch import line_pitch
+    from scriptio.nets.paragraph import ink_tensor
 
     pitch = line_pitch(gray) or recognizer.pitch
     scale = block_scale(pitch, recognizer.pitch, gray.shape)
@@ -192,9 +193,8 @@ def inspect_block(recognizer: Any, gray: np.ndarray) -> Inspection:
                                  f"{recognizer.pitch:.0f} px)", block)]
     if getattr(recognizer, "bands", False):
         return Inspection(pictures + band_pictures(recognizer, gray, block, scale), [])
-    tensor = torch.from_numpy(1.0 - block.astype(np.float32) / 255.0)[None, None]
     with torch.inference_mode():
-        output = recognizer.network(tensor)
+        output = recognizer.network(ink_tensor(block))
     attention = output.attention.float().numpy()
     logprobs = output.logprobs.float().numpy()
     centres = recognizer.network.row_centres(attention.shape[1]).numpy()

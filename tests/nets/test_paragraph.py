@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from scriptio.nets.crnn import CRNN
+from scriptio.nets.paragraph import ink_tensor
 from scriptio.text.codec import Alphabet
 from scriptio.train.paragraph_task import ParagraphTask, attention_pull_loss
 from tests.paragraphs import PITCH, TINY, bars_block, tiny_net, trained_tiny_reader
@@ -193,7 +194,7 @@ def test_a_reader_trained_on_respaced_blocks_reads_on_past_a_blank_band(one_thre
         block = bars_block(4, np.random.default_rng(100 + seed))
         image, centres = open_gaps(stretch_contrast(block.image), block.centres, {1: int(2 * PITCH)})
         with torch.no_grad():
-            output = net(torch.from_numpy(1.0 - image.astype(np.float32) / 255.0)[None, None], read=False)
+            output = net(ink_tensor(image), read=False)
         found = net.line_centres(output.attention).numpy()
         misses.append(len(found) != 4 or np.abs(found - np.asarray(centres)).max() > 0.35 * PITCH)
     assert sum(misses) <= 1, misses

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from scriptio.data.blocks import Block
+from scriptio.nets.paragraph import ink_tensor
 from scriptio.train import paragraph_augment as augment
 from scriptio.train.paragraph_task import ParagraphTask
 from tests.paragraphs import ALPHABET, PITCH, bars_block, tiny_net
@@ -149,7 +150,7 @@ def test_whole_pool_windows_are_the_encoders_windows_of_the_block():
     block = bars_block(3, np.random.default_rng(5))
     task = ParagraphTask(net, ALPHABET, [block], [], [], lambda *a: None, PITCH)
     windows, texts, centres = task.cached_window(("block", 0, 0), limit=40)
-    tensor = torch.from_numpy(1.0 - block.image.astype(np.float32) / 255.0)[None, None]
+    tensor = ink_tensor(block.image)
     with torch.no_grad():
         whole = net.encode(tensor)
     first = int(np.floor((block.centres[0] - 0.55 * PITCH) / net.stride))
