@@ -69,3 +69,27 @@ def test_the_last_ink_is_the_last_written_line_not_a_speck_below_it():
     page[260:262, 100:102] = 20                                            # a speck far below
     assert ink_bottom(page, 30.0) == pytest.approx(last_line_bottom, abs=30.0 / 4)
     assert ink_bottom(np.full((50, 80), 250, np.uint8), 30.0) is None
+
+
+def sloped_block(pitch: float, lines: int, rise: float, width: int = 600, seed: int = 0) -> np.ndarray:
+    """Rows of 'words' that climb `rise` px from the left edge to the right, as hurried hands write."""
+    rng = np.random.default_rng(seed)
+    ink_height = int(pitch * 0.4)
+    image = np.full((int(pitch * (lines + 1) + rise), width), 235, np.uint8)
+    for line in range(lines):
+        x = int(rng.integers(0, 20))
+        while x < width - 20:
+            length = int(rng.integers(10, 40))
+            for column in range(x, min(x + length, width)):
+                top = int(round(pitch * (line + 0.5) + rise * column / width))
+                image[top:top + ink_height, column] = 40
+            x += length + int(rng.integers(6, 15))
+    return image
+
+
+@pytest.mark.parametrize("pitch", [30.0, 45.0])
+@pytest.mark.parametrize("rises", [1.0, 2.0])
+def test_lines_that_climb_whole_pitches_across_the_block_keep_their_pitch(pitch, rises):
+    # the whole-width profile of such a block is nearly flat (each row holds every line in turn);
+    # strips of a quarter of the width still see level lines
+    assert line_pitch(sloped_block(pitch, lines=10, rise=rises * pitch)) == pytest.approx(pitch, rel=0.05)

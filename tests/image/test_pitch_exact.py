@@ -116,3 +116,12 @@ def test_the_last_ink_row_of_a_box_is_where_half_a_pitch_of_averaging_still_reac
     assert INK_BOTTOM_SHARE == 0.2
     assert ink_bottom(image, 10.0) == 41.0
     assert ink_bottom(image, 6.0) == 40.0              # 3 rows: row 40 sees 50/3, row 41 none
+
+
+def test_a_weak_peak_counts_only_at_the_weak_floor():
+    from scriptio.image.pitch import WEAK_PEAK
+
+    weak = correlation_with({30: (0.02, WEAK_PEAK, 0.02)})
+    assert _pitch_lag(weak, 60) is None
+    assert _pitch_lag(weak, 60, WEAK_PEAK) == pytest.approx(30.0)
+    assert _pitch_lag(correlation_with({30: (0.0, WEAK_PEAK - 0.01, 0.0)}), 60, WEAK_PEAK) is None
