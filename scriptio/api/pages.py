@@ -25,7 +25,7 @@ def job_pages(job: Job, segment: Segmenter | None) -> Iterator[tuple[str, Page, 
     Images are segmented (frames after the first of a multi-page TIFF get stems name_p2, ...);
     a PAGE/ALTO file gives its own lines, text cleared so that what comes out is what we read.
     """
-    from scriptio.image.io import load_gray, load_gray_frames
+    from scriptio.image.io import load_gray_frames
 
     if job.xml_format is None:
         for index, gray in enumerate(load_gray_frames(job.source)):
@@ -109,9 +109,14 @@ def flag_non_text(page: Page, min_confidence: float = MIN_READ_CONFIDENCE) -> Pa
     for line in page.lines:
         if line.confidence is not None:
             line.scores["read"] = round(float(line.confidence), 3)
-        if not line.text.strip() or (line.confidence is not None and line.confidence < min_confidence):
+        if not reads_as_writing(line.text, line.confidence, min_confidence):
             line.is_text = False
     return page
+
+
+def reads_as_writing(text: str, confidence: float | None, min_confidence: float = MIN_READ_CONFIDENCE) -> bool:
+    """Whether a found line's reading counts as writing: text, read with some belief."""
+    return bool(text.strip()) and (confidence is None or confidence >= min_confidence)
 
 
 def as_one_block(page: Page) -> Page:
