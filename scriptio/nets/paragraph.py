@@ -55,6 +55,9 @@ class ParagraphConfig:
     # keeps the best reading: five shifts read the dev blocks of ../shared at 20.8% CER, one
     # (no shift) at 24.4%, three (0, +-0.15) at 21.7%.
     band_shifts: tuple[float, ...] = (-0.25, -0.1, 0.0, 0.1, 0.25)
+    # Band mode then reads each line found again between the least-ink paths to its neighbours
+    # and keeps the better reading (models/paragraph_bands.py; chosen on dev by training).
+    band_seams: bool = False
     # Overrule the end decision while the block has ink more than half a pitch below the last
     # line read (chosen on dev by training): the decision, learned from one stop per block, ends
     # blocks at a blank line between paragraphs or before a signature set apart.

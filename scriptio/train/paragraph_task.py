@@ -31,7 +31,7 @@ from scriptio.data.blocks import Block
 from scriptio.decode.ctc import decode_greedy
 from scriptio.image.pitch import ink_bottom
 from scriptio.models.ctc import CtcRecognizer
-from scriptio.models.paragraph_bands import READ_MODES, line_recognizer, read_attended
+from scriptio.models.paragraph_bands import READ_MODES, line_recognizer, read_attended, reread_between_seams
 from scriptio.nets.paragraph import ink_tensor
 from scriptio.text.codec import Alphabet
 from scriptio.text.metrics import ErrorRate
@@ -207,10 +207,11 @@ class ParagraphTask:
 
     # -- evaluation -----------------------------------------------------------------------------
     def read(self, network: nn.Module, block: Block, stop_threshold: float, lines: CtcRecognizer | None = None
-             ) -> tuple[dict[tuple[str, float], list[tuple[int, str]]], np.ndarray, np.ndarray]:
+             ) -> tuple[dict[tuple[str, float, bool], list[tuple[int, str]]], np.ndarray, np.ndarray]:
         """The lines read until the end decision passes `stop_threshold` with no ink left below, as
-        (attention step, text), by (read mode, band half): collapsed, and with `lines` (band mode's
-        line recognizer) as bands of each of BAND_HALVES; each step's end-decision probability;
+        (attention step, text), by (read mode, band half, seams): collapsed, and with `lines` (band
+        mode's line recognizer) as bands of each of BAND_HALVES, without and with the re-reading
+        between seams; each step's end-decision probability;
         and whether the end decision may be overruled at each step (ink below, and moving on)."""
         was_training = network.training
         network.eval()
@@ -219,7 +220,7 @@ class ParagraphTask:
                              ink_bottom=ink_bottom(block.image, network.config.pitch))
         network.train(was_training)
         logprobs = output.logprobs.float().cpu().numpy()
-        texts = {("collapse", network.config.band_half):
+        texts = {("collapse", network.config.band_half, False):
                  [(step, decode_greedy(logprobs[:, step], self.alphabet).text) for step in range(logprobs.shape[1])]}
         if lines is not None:
             centres = network.line_centres(output.attention).numpy()
@@ -227,15 +228,18 @@ class ParagraphTask:
             for half in BAND_HALVES:
                 found = read_attended(lines, gray, centres, scale, half * network.config.pitch,
                                       network.config.band_shifts)
-                texts["band", half] = [(line.step, line.result.text) for line in found]
+                texts["band", half, False] = [(line.step, line.result.text) for line in found]
+                seamed = reread_between_seams(lines, gray, found, half * network.config.pitch / scale)
+                texts["band", half, True] = [(line.step, line.result.text) for line in seamed]
         return texts, torch.sigmoid(output.stop_logits.float()).cpu().numpy(), output.read_on.numpy()
 
     def evaluate(self, network: nn.Module) -> dict:
-        """Dev CER at the best read mode (band half), end threshold (of STOP_THRESHOLDS) and
+        """Dev CER at the best read mode (band half, seams), end threshold (of STOP_THRESHOLDS) and
         reading on while ink is left or not, which the network keeps (and its model file). Each
         block is read once, at the highest threshold reading on: every other choice stops at or
         before the same step, and the lines of the steps before are the same (each is read on
-        its own)."""
+        its own; between seams, the last line kept keeps the seam to the first line cut, a few
+        rows' difference)."""
         if not self.dev:
             return {"score": None}
         lines = line_recognizer(network, self.alphabet)
@@ -253,11 +257,12 @@ class ParagraphTask:
                         found += len(kept)
                     results[(*reading, on_ink, threshold)] = (rate.cer, found)
         best = min(results, key=lambda key: results[key][0])
-        mode, half, on_ink, threshold = best
+        mode, half, seams, on_ink, threshold = best
         config = network.config
-        config.read_mode, config.band_half, config.continue_on_ink, config.stop_threshold = best
+        config.read_mode, config.band_half, config.band_seams, config.continue_on_ink, config.stop_threshold = best
         cer = {f"cer_{name}": round(min(v[0] for k, v in results.items() if k[0] == name), 4) for name in READ_MODES}
-        return {"cer": round(results[best][0], 4), "read_mode": mode, "band_half": half, "continue_on_ink": on_ink,
+        return {"cer": round(results[best][0], 4), "read_mode": mode, "band_half": half, "band_seams": seams,
+                "continue_on_ink": on_ink,
                 "stop_threshold": threshold, **cer, "lines_found": results[best][1],
                 "lines_expected": sum(len(b.texts) for b in self.dev), "score": results[best][0]}
 

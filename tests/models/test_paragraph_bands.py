@@ -199,24 +199,34 @@ def test_band_model_file_reads_blocks_as_bands_with_its_line_recognizer(band_fil
         assert line.text == direct.text and line.confidence == pytest.approx(direct.confidence)
 
 
-def test_dev_evaluation_keeps_the_read_mode_that_reads_dev_better(monkeypatch):
+@pytest.mark.parametrize("seams_read_better", [False, True])
+def test_dev_evaluation_keeps_the_read_mode_that_reads_dev_better(monkeypatch, seams_read_better):
     rng = np.random.default_rng(11)
     dev = [bars_block(2, rng) for _ in range(3)]
     for number, block in enumerate(dev):
         dev[number] = Block(block.id, block.image, [f"ab{number}", "cd"[: number + 1]], block.centres)
     truth = {id(block.image): block.texts for block in dev}
 
-    def bands(lines, image, centres, scale, half, shifts, decoder=None):   # bands of half a pitch read the truth
-        texts = truth[id(image)] if half == 0.5 * PITCH else ["dcba" * 3] * 2
-        return [FoundLine(step, LineResult(text, 1.0, []), [], 1.0) for step, text in enumerate(texts[: len(centres)])]
+    def bands(lines, image, centres, scale, half, shifts, decoder=None):   # bands of half a pitch read the truth but its last letter
+        texts = [text[:-1] for text in truth[id(image)]] if half == 0.5 * PITCH else ["dcba" * 3] * 2
+        return [FoundLine(step, LineResult(text, 1.0, []), [(0.0, 0.0)], 1.0) for step, text in enumerate(texts[: len(centres)])]
+
+    def between_seams(lines, image, found, half):   # the truth, or nothing like it
+        texts = truth[id(image)] if seams_read_better else ["zz"] * 2
+        return [FoundLine(line.step, LineResult(text, 1.0, []), line.polygon, 2.0) for line, text in zip(found, texts)]
 
     monkeypatch.setattr(paragraph_task, "read_attended", bands)
+    monkeypatch.setattr(paragraph_task, "reread_between_seams", between_seams)
     net = copy.deepcopy(trained_tiny_reader())
     task = ParagraphTask(net, ALPHABET, dev, [], dev, lambda *a: None, PITCH)
     result = task.evaluate(net)
     assert result["read_mode"] == "band" and net.config.read_mode == "band"
-    assert result["band_half"] == net.config.band_half == 0.5
+    assert result["band_seams"] == net.config.band_seams == seams_read_better
+    assert result["band_half"] == net.config.band_half
+    if not seams_read_better:   # between seams every half reads alike; without, half a pitch reads best
+        assert result["band_half"] == 0.5
     assert result["cer"] == result["cer_band"] < result["cer_collapse"]
+    assert (result["cer"] == 0.0) == seams_read_better
     assert result["lines_found"] <= result["lines_expected"] == 6
 
 
@@ -243,3 +253,22 @@ def test_a_band_read_more_wrong_than_right_is_no_line():
     # read at the shift where it reads best, the same line counts again
     found = read_attended(Centring(), image, steps, 1.0, 0.5 * PITCH, (-0.4, 0.0))
     assert [line.step for line in found] == [0, 1, 2]
+
+
+def test_found_lines_are_read_again_between_seams_and_the_better_reading_kept():
+    image, centres, _ = staggered_block()
+    off = [c + 8.0 for c in centres]   # the attention a fifth of a pitch low, read without shifts
+    plain = read_attended(Centring(), image, off, 1.0, 0.5 * PITCH)
+    seamed = read_attended(Centring(), image, off, 1.0, 0.5 * PITCH, seams=True)
+    assert [line.step for line in seamed] == [line.step for line in plain] == [0, 1, 2]
+    assert all(b.evidence > a.evidence for a, b in zip(plain, seamed))
+    for line, centre in zip(seamed, centres):
+        rows = [y for _, y in line.polygon]
+        assert len(line.polygon) > 4                                  # bounded by paths, not a band
+        assert min(rows) <= centre - 9 and max(rows) >= centre + 9     # round its own bar (centre +- 9)
+        assert min(rows) > centre - PITCH and max(rows) < centre + PITCH
+    exact = read_attended(Centring(), image, centres, 1.0, 0.5 * PITCH, seams=True)
+    plain_exact = read_attended(Centring(), image, centres, 1.0, 0.5 * PITCH)
+    for line, band in zip(exact, plain_exact):    # a seam reading no better: the band's stays
+        assert line.evidence >= band.evidence
+        assert (line.polygon == band.polygon) == (line.evidence == band.evidence)
