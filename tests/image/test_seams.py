@@ -3,7 +3,6 @@ band mode re-reads each found line within."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from scriptio.image.seams import COLUMN_GROUP, GAP_SHARE, MARGIN, REACH, least_ink_path, seam_polygons
 from tests.image.test_pitch import sloped_block
