@@ -51,6 +51,7 @@ MODULES: dict[str, list[str]] = {
     "scriptio/image/enhance.py": ["tests/image"],
     "scriptio/image/width.py": ["tests/image"],
     "scriptio/image/pitch.py": ["tests/image"],
+    "scriptio/image/seams.py": ["tests/image/test_seams.py", "tests/models/test_paragraph_bands.py"],
     "scriptio/image/io.py": ["tests/image/test_io_exact.py", "tests/faults/test_images.py"],   # loading, its errors
     "scriptio/models/paragraph_bands.py": ["tests/models/test_paragraph_bands.py"],   # the band reader
     "scriptio/train/paragraph_augment.py": ["tests/train/test_paragraph_augment.py"],   # re-spaced blocks

@@ -72,3 +72,53 @@ def test_a_line_set_apart_is_bounded_within_reach_of_its_centre():
     assert GAP_SHARE < 0.5                # a shared path stays out of both lines' middles
     at_top = seam_polygons(image[45:], [5.0], unit)   # no room above the line
     assert at_top == [None]
+
+
+def test_the_path_bends_down_round_a_descender_and_back_up_between_ascenders():
+    ink = np.zeros((30, 140), np.uint8)
+    ink[12:, :20] = 1                 # the lower line's ascenders at both ends: the path keeps above row 12
+    ink[12:, 120:] = 1
+    ink[:18, 60:80] = 1               # a descender in the middle: the path drops below row 18 (a row per 4 px)
+    xs, ys = least_ink_path(ink, 0, 30)
+    rows = ys.astype(int)
+    assert ink[rows, xs.astype(int)].sum() == 0
+    assert rows[0] < 12 and rows[-1] < 12 and rows[len(rows) // 2] >= 18
+    assert all(np.abs(np.diff(rows)) <= 1)
+
+
+def test_the_range_edges():
+    ink = np.ones((12, 9), np.uint8)
+    ink[0] = 0                        # only the first row is blank
+    assert set(least_ink_path(ink, 0, 12)[1]) == {0.0}
+    assert least_ink_path(ink, 5, 7) is not None and least_ink_path(ink, 5, 6.0) is None   # two rows are a range
+    xs, ys = least_ink_path(np.zeros((10, 1), np.uint8), 0, 10)   # one column: one group, at the image's edge
+    assert list(xs) == [1.0] and len(ys) == 1
+    odd = least_ink_path(np.zeros((40, 20), np.uint8), 5, 26)     # 21 rows: the middle one is row 15
+    assert set(odd[1]) == {15.0}
+
+
+def test_polygon_edges_are_the_paths_extended_to_both_sides():
+    image = np.full((120, 50), 240, np.uint8)
+    image[20:30, 5:45] = 30
+    image[60:70, 5:45] = 30
+    image[48:52, 20:24] = 30          # a speck in the gap, so the path is not level
+    polygon = seam_polygons(image, [25.0, 65.0], 10.0)[1]
+    ink = image < 128
+    path = least_ink_path(ink, 45 - GAP_SHARE * 40, 45 + GAP_SHARE * 40)
+    top = polygon[: len(polygon) // 2]
+    assert [x for x, _ in top] == [0.0, *path[0], 50.0]
+    assert [y for _, y in top] == [path[1][0], *path[1], path[1][-1]]
+    assert all(45 - GAP_SHARE * 40 <= y < 45 + GAP_SHARE * 40 for _, y in top)
+    below = least_ink_path(ink, 65 + MARGIN * 10, 65 + REACH * 10)
+    bottom = polygon[len(polygon) // 2:][::-1]
+    assert [y for _, y in bottom] == [below[1][0], *below[1], below[1][-1]]
+
+
+def test_lines_more_than_two_reaches_apart_get_their_own_paths():
+    image = np.full((200, 60), 240, np.uint8)
+    image[45:55, 5:55] = 30
+    image[145:155, 5:55] = 30         # 100 px apart: beyond 2 x REACH x 20 = 80, within 3 x
+    upper, lower = seam_polygons(image, [50.0, 150.0], 20.0)
+    upper_bottom = max(y for _, y in upper)
+    lower_top = min(y for _, y in lower)
+    assert upper_bottom <= 50 + REACH * 20 and lower_top >= 150 - REACH * 20
