@@ -45,12 +45,9 @@ def line_pitch(gray: np.ndarray) -> float | None:
     inked = np.flatnonzero(profile > 0.02 * max(profile.max(), 1e-6))
     if len(inked) == 0 or profile.max() <= 0:
         return None
-    whole = _autocorrelation(profile)
-    if whole[0] <= 0:
+    correlation = block_correlation(ink)
+    if correlation is None:
         return None
-    strips = sum(_autocorrelation(strip.sum(axis=1)) for strip in np.array_split(ink, min(STRIPS, ink.shape[1]), axis=1))
-    correlation = whole / whole[0] + (strips / strips[0] if strips[0] > 0 else whole / whole[0])
-    correlation = correlation / 2
     longest = len(profile) // 2
     lag = _pitch_lag(correlation, longest)
     if lag is None:
@@ -58,6 +55,17 @@ def line_pitch(gray: np.ndarray) -> float | None:
     if lag is None:
         return float(inked[-1] - inked[0] + 1) / LINE_OVER_PITCH
     return lag
+
+
+def block_correlation(ink: np.ndarray) -> np.ndarray | None:
+    """The mean of the whole-width ink profile's autocorrelation and the summed autocorrelations
+    of STRIPS vertical strips' profiles, each 1 at lag 0; None for a profile without rise or fall
+    (then no strip's varies either: their sum is the whole profile)."""
+    whole = _autocorrelation(ink.sum(axis=1))
+    if whole[0] <= 0:
+        return None
+    strips = sum(_autocorrelation(strip.sum(axis=1)) for strip in np.array_split(ink, min(STRIPS, ink.shape[1]), axis=1))
+    return (whole / whole[0] + strips / strips[0]) / 2
 
 
 def _autocorrelation(profile: np.ndarray) -> np.ndarray:

@@ -125,3 +125,46 @@ def test_a_weak_peak_counts_only_at_the_weak_floor():
     assert _pitch_lag(weak, 60) is None
     assert _pitch_lag(weak, 60, WEAK_PEAK) == pytest.approx(30.0)
     assert _pitch_lag(correlation_with({30: (0.0, WEAK_PEAK - 0.01, 0.0)}), 60, WEAK_PEAK) is None
+
+
+def test_the_autocorrelation_is_about_the_mean():
+    from scriptio.image.pitch import _autocorrelation
+
+    alternating = np.tile([1.0, 0.0], 8)
+    correlation = _autocorrelation(alternating)
+    assert correlation[0] == pytest.approx(16 * 0.25)
+    assert correlation[1] == pytest.approx(-15 * 0.25)   # a row against its unlike neighbour: below the mean
+    assert correlation[2] == pytest.approx(14 * 0.25)
+
+
+def test_block_correlation_is_one_at_lag_zero_and_the_strips_keep_a_sloped_pitch():
+    from scriptio.image.pitch import _autocorrelation, block_correlation
+    from tests.image.test_pitch import sloped_block
+
+    level = np.zeros((120, 80), np.float32)
+    level[10:20] = level[50:60] = level[90:100] = 1       # bars the whole width: strips see what the whole does
+    whole = _autocorrelation(level.sum(axis=1))
+    assert block_correlation(level) == pytest.approx(whole / whole[0])
+    sloped = (sloped_block(30.0, lines=8, rise=30.0) < 128).astype(np.float32)
+    correlation = block_correlation(sloped)
+    whole = _autocorrelation(sloped.sum(axis=1))
+    assert correlation[0] == pytest.approx(1.0)
+    assert correlation[30] > 0.3 > whole[30] / whole[0]    # the whole width barely repeats; the strips do
+    flat = np.zeros((50, 40), np.float32)
+    flat[:, 10:12] = 1                                   # a stroke through every row: nothing repeats
+    assert block_correlation(flat) is None
+
+
+def test_a_single_row_has_no_pitch_and_a_single_column_has_one():
+    assert line_pitch(np.zeros((1, 50), np.uint8)) is None
+    column = np.full((200, 1), 255, np.uint8)
+    for top in range(5, 190, 25):
+        column[top:top + 10] = 0
+    assert line_pitch(column) == pytest.approx(25.0, abs=0.5)
+
+
+def test_a_pitch_up_to_half_the_block_height_is_found():
+    image = blank(100)
+    for top in (10, 46):              # two lines 36 px apart in a 100-px block: more than a third of it
+        image[top:top + 14, 20:180] = 0
+    assert line_pitch(image) == pytest.approx(36.0, abs=0.5)
