@@ -91,9 +91,16 @@ def seam_polygons(gray: np.ndarray, centres: Sequence[float], unit: float) -> li
 
 def _between_paths(above: tuple[np.ndarray, np.ndarray], below: tuple[np.ndarray, np.ndarray],
                    width: int) -> list[Point]:
-    """The polygon from the left edge to the right along `above`, and back along `below`."""
+    """The polygon from the left edge to the right along `above`, and back along `below`: only
+    the points where a path bends (a level run is one edge), so PAGE and ALTO stay readable."""
     xs = np.concatenate([[0.0], above[0], [float(width)]])
     top = np.concatenate([above[1][:1], above[1], above[1][-1:]])
     bottom = np.concatenate([below[1][:1], below[1], below[1][-1:]])
-    return ([(float(x), float(y)) for x, y in zip(xs, top)]
-            + [(float(x), float(y)) for x, y in zip(xs[::-1], bottom[::-1])])
+    return _bends(xs, top) + _bends(xs, bottom)[::-1]
+
+
+def _bends(xs: np.ndarray, ys: np.ndarray) -> list[Point]:
+    """The points of a polyline that are not in the middle of a level run."""
+    keep = np.ones(len(ys), bool)
+    keep[1:-1] = (ys[1:-1] != ys[:-2]) | (ys[1:-1] != ys[2:])
+    return [(float(x), float(y)) for x, y in zip(xs[keep], ys[keep])]

@@ -3,6 +3,7 @@ band mode re-reads each found line within."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scriptio.image.seams import COLUMN_GROUP, GAP_SHARE, MARGIN, REACH, least_ink_path, seam_polygons
 from tests.image.test_pitch import sloped_block
@@ -47,7 +48,8 @@ def test_seam_polygons_part_climbing_lines_where_a_straight_cut_would_cross_them
     edges = []
     for polygon in polygons:
         points = np.asarray(polygon)
-        top, bottom = points[: len(points) // 2], points[len(points) // 2:][::-1]
+        count = int(np.flatnonzero(points[:, 0] == 400.0)[0]) + 1   # the top edge ends at the right side
+        top, bottom = points[:count], points[count:][::-1]
         assert top[0][0] == bottom[0][0] == 0.0 and top[-1][0] == bottom[-1][0] == 400.0
         edges.append((top, bottom))
     for upper, lower in zip(edges, edges[1:]):
@@ -97,21 +99,28 @@ def test_the_range_edges():
     assert set(odd[1]) == {15.0}
 
 
-def test_polygon_edges_are_the_paths_extended_to_both_sides():
+def test_polygon_edges_are_the_paths_extended_to_both_sides_kept_where_they_bend():
     image = np.full((120, 50), 240, np.uint8)
     image[20:30, 5:45] = 30
     image[60:70, 5:45] = 30
-    image[48:52, 20:24] = 30          # a speck in the gap, so the path is not level
+    image[33:46, 10:14] = 30          # strokes in the gap that no level path passes: one high,
+    image[45:58, 36:40] = 30          # one low
     polygon = seam_polygons(image, [25.0, 65.0], 10.0)[1]
     ink = image < 128
     path = least_ink_path(ink, 45 - GAP_SHARE * 40, 45 + GAP_SHARE * 40)
-    top = polygon[: len(polygon) // 2]
-    assert [x for x, _ in top] == [0.0, *path[0], 50.0]
-    assert [y for _, y in top] == [path[1][0], *path[1], path[1][-1]]
-    assert all(45 - GAP_SHARE * 40 <= y < 45 + GAP_SHARE * 40 for _, y in top)
     below = least_ink_path(ink, 65 + MARGIN * 10, 65 + REACH * 10)
-    bottom = polygon[len(polygon) // 2:][::-1]
-    assert [y for _, y in bottom] == [below[1][0], *below[1], below[1][-1]]
+    count = next(i for i, (x, _) in enumerate(polygon) if x == 50.0) + 1   # the top edge ends at the right side
+    top, bottom = polygon[:count], polygon[count:][::-1]
+    for edge, (xs, ys) in ((top, path), (bottom, below)):
+        assert edge[0][0] == 0.0 and edge[-1][0] == 50.0
+        assert edge[0][1] == ys[0] and edge[-1][1] == ys[-1]
+        edge_x, edge_y = zip(*edge)
+        assert np.interp(xs, edge_x, edge_y) == pytest.approx(ys)      # the path, wherever it is taken
+        assert len(edge) < len(xs) + 2                                # fewer points than the path
+    assert len(set(np.diff(path[1]) != 0)) == 2                       # which bends and runs level
+    level = seam_polygons(np.full((100, 40), 240, np.uint8), [50.0], 10.0)[0]
+    assert len(level) == 4                                            # blank paper: a rectangle
+    assert all(45 - GAP_SHARE * 40 <= y < 45 + GAP_SHARE * 40 for _, y in top)
 
 
 def test_lines_more_than_two_reaches_apart_get_their_own_paths():
