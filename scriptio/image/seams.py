@@ -82,8 +82,10 @@ def seam_polygons(gray: np.ndarray, centres: Sequence[float], unit: float) -> li
         centre = ordered[rank]
         above = cuts[rank - 1] if rank > 0 else None
         below = cuts[rank] if rank < len(cuts) else None
-        above = above or least_ink_path(ink, centre - REACH * unit, centre - MARGIN * unit)
-        below = below or least_ink_path(ink, centre + MARGIN * unit, centre + REACH * unit)
+        if above is None:
+            above = least_ink_path(ink, centre - REACH * unit, centre - MARGIN * unit)
+        if below is None:
+            below = least_ink_path(ink, centre + MARGIN * unit, centre + REACH * unit)
         if above is not None and below is not None:
             polygons[index] = _between_paths(above, below, gray.shape[1])
     return polygons
